@@ -1,0 +1,1 @@
+"""The HTTP API: the CLI's commands under /api/v1, with an OpenAPI schema."""

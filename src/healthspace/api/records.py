@@ -1,0 +1,98 @@
+"""Record routes: persons, resources, import, export, erase, audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+from pydantic import BaseModel
+
+from healthspace.bootstrap import Healthspace
+
+router = APIRouter(tags=["records"])
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str | None
+    birth_date: str | None
+    resources: int
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    person: str | None
+    resource_type: str | None
+    detail: str
+
+
+class AuditVerifyOut(BaseModel):
+    valid: bool
+    entries: int
+    first_bad_entry: int | None
+    reason: str
+
+
+def _hs(request: Request) -> Healthspace:
+    return request.app.state.hs  # type: ignore[no-any-return]
+
+
+def _actor(request: Request) -> str:
+    # Accounts arrive with the web issue; until then the API is bound to localhost.
+    client = request.client.host if request.client else "unknown"
+    return f"api:{client}"
+
+
+@router.get("/persons", response_model=list[PersonOut])
+def list_persons(request: Request) -> list[PersonOut]:
+    hs = _hs(request)
+    return [PersonOut(**p.__dict__) for p in hs.vault.persons(_actor(request))]
+
+
+@router.get("/persons/{person}/resources")
+def list_resources(request: Request, person: str, type: str | None = None) -> list[dict[str, Any]]:
+    return _hs(request).vault.resources(_actor(request), person, type)
+
+
+@router.get("/persons/{person}/resources/{resource_type}/{fhir_id}")
+def read_resource(request: Request, person: str, resource_type: str, fhir_id: str) -> dict[str, Any]:
+    return _hs(request).vault.resource(_actor(request), person, resource_type, fhir_id)
+
+
+@router.get("/persons/{person}/export")
+def export_person(request: Request, person: str) -> dict[str, Any]:
+    return _hs(request).vault.export(_actor(request), person)
+
+
+@router.delete("/persons/{person}")
+def erase_person(request: Request, person: str) -> dict[str, Any]:
+    removed = _hs(request).vault.erase(_actor(request), person)
+    return {"erased": person, "resources": removed}
+
+
+@router.post("/import")
+async def import_files(
+    request: Request, files: list[UploadFile], person: str | None = None
+) -> dict[str, Any]:
+    """Import uploaded FHIR files; each file is its own transaction."""
+    uploads = [(upload.filename or "upload.json", await upload.read()) for upload in files]
+    hs = _hs(request)
+    return hs.importer.import_uploads(uploads, _actor(request), person).as_json()
+
+
+@router.get("/persons/{person}/audit", response_model=list[AuditEntryOut])
+def person_audit(request: Request, person: str) -> list[AuditEntryOut]:
+    entries = _hs(request).vault.audit_entries(_actor(request), person)
+    return [AuditEntryOut(**e.__dict__) for e in entries]
+
+
+@router.get("/audit/verify", response_model=AuditVerifyOut)
+def verify_audit(request: Request) -> AuditVerifyOut:
+    report = _hs(request).vault.verify_audit()
+    return AuditVerifyOut(
+        valid=report.valid, entries=report.entries, first_bad_entry=report.first_bad_seq,
+        reason=report.reason,
+    )

@@ -1,0 +1,38 @@
+"""The one place that wires settings to concrete parts; CLI, API and tests all start here."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+from healthspace.config import Settings
+from healthspace.ingest.importer import Importer
+from healthspace.vault.database import open_engine
+from healthspace.vault.keys import load_or_create_master_key
+from healthspace.vault.store import Vault
+
+
+@dataclass(frozen=True)
+class Healthspace:
+    settings: Settings
+    vault: Vault
+    importer: Importer
+
+    @property
+    def default_actor(self) -> str:
+        return self.settings.actor or f"cli:{getpass.getuser()}"
+
+    def close(self) -> None:
+        self.vault.engine.dispose()
+
+
+def build(settings: Settings | None = None) -> Healthspace:
+    settings = settings or Settings()
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    master = load_or_create_master_key(
+        settings.master_key_path,
+        settings.master_key.get_secret_value() if settings.master_key else None,
+    )
+    engine = open_engine(settings.resolved_database_url, settings.home)
+    vault = Vault(engine, master)
+    return Healthspace(settings, vault, Importer(vault, settings.max_file_bytes))

@@ -1,0 +1,27 @@
+"""Printing results: exactly one JSON document with --json, a readable view otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from healthspace.bootstrap import Healthspace, build
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+console = Console()
+errors_console = Console(stderr=True)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
+    if as_json:
+        typer.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+    else:
+        render()
+
+
+def open_healthspace() -> Healthspace:
+    return build()

@@ -1,0 +1,36 @@
+"""``healthspace serve``: the web app and API, optionally on a demo record."""
+
+from __future__ import annotations
+
+import typer
+
+from healthspace.cli.app import app
+from healthspace.cli.output import console
+from healthspace.config import Settings
+
+
+@app.command()
+def serve(
+    demo: bool = typer.Option(False, "--demo", help="Serve a synthetic demo person (own folder)."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Start the web app and API (default http://127.0.0.1:8000)."""
+    import uvicorn
+
+    from healthspace.api.app import create_app
+    from healthspace.bootstrap import build
+
+    settings = Settings()
+    if demo:
+        from healthspace.demo.loader import load_demo
+
+        # The demo lives in its own folder so it never mixes with a real record.
+        settings = settings.model_copy(update={"home": settings.home / "demo", "database_url": None})
+        hs = build(settings)
+        person = load_demo(hs)
+        console.print(f"Demo record ready: person [bold]{person}[/] (synthetic, made by Healthspace).")
+    else:
+        hs = build(settings)
+    console.print(f"Healthspace is running at http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run(create_app(hs), host=host, port=port, log_level="warning")

@@ -1,0 +1,1 @@
+"""Synthetic, clearly fictitious health records for demos, tests and benchmarks."""

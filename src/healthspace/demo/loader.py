@@ -1,0 +1,23 @@
+"""Loading the synthetic demo person into a record (idempotent: a second load adds nothing)."""
+
+from __future__ import annotations
+
+import orjson
+
+from healthspace.bootstrap import Healthspace
+from healthspace.demo.person import build_demo_bundle
+from healthspace.errors import HealthspaceError
+
+DEMO_ACTOR = "demo-loader"
+
+
+def load_demo(hs: Healthspace, seed: int = 2026) -> str:
+    """Import the demo bundle and return the demo person's id."""
+    bundle = build_demo_bundle(seed)
+    report = hs.importer.import_uploads(
+        [("demo-person.json", orjson.dumps(bundle))], DEMO_ACTOR
+    )
+    if report.errors:
+        raise HealthspaceError(f"The demo record could not be loaded: {report.errors[0]}")
+    patient = next(e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    return str(patient)

@@ -1,0 +1,10 @@
+"""Alembic environment: always runs on a connection handed over by ``database.upgrade_schema``."""
+
+from alembic import context
+
+from healthspace.vault.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,87 @@
+"""The database tables. Payloads and identifying fields are stored sealed (see ``keys``).
+
+A *space* is where a resource lives: a person's id, or ``SHARED_SPACE`` for reference data with
+no person (Practitioner, Organization, Medication...). ``~`` cannot appear in a FHIR id, so the
+shared space can never collide with a person.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+SHARED_SPACE = "~shared"
+
+metadata = MetaData()
+
+# BigInteger primary keys autoincrement on PostgreSQL; SQLite needs INTEGER for its rowid alias.
+_row_id = BigInteger().with_variant(Integer(), "sqlite")
+
+spaces = Table(
+    "spaces",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "person" or "shared"
+    Column("wrapped_key", LargeBinary, nullable=False),
+    # Sealed JSON {"name", "birth_date"} so listing persons needs no payload decryption.
+    Column("profile", LargeBinary, nullable=True),
+    Column("created_at", String(32), nullable=False),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("pk", _row_id, primary_key=True, autoincrement=True),
+    Column("space", String(64), nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("fhir_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("space", "resource_type", "fhir_id", name="uq_resources_identity"),
+)
+Index("ix_resources_type_id", resources.c.resource_type, resources.c.fhir_id)
+
+resource_history = Table(
+    "resource_history",
+    metadata,
+    Column("pk", _row_id, primary_key=True, autoincrement=True),
+    Column("space", String(64), nullable=False, index=True),
+    Column("resource_type", String(64), nullable=False),
+    Column("fhir_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _row_id, primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("person", String(64), nullable=True, index=True),
+    Column("resource_type", String(64), nullable=True),
+    Column("detail", String(256), nullable=False),
+    Column("mac", String(64), nullable=False),
+)
+
+# One row: the newest entry's number and MAC, so that deleting the tail is detected too.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+)
