@@ -164,6 +164,6 @@ def _parse_ndjson(source: SourceFile, parsed: ParsedFile) -> None:
         if resource["resourceType"] in TRANSIENT_TYPES:
             parsed.skipped.append(Skipped(place, f"a {resource['resourceType']} is not stored"))
             continue
-        parsed.candidates.append(Candidate(resource, place))
+        parsed.candidates.append(Candidate(resource, f"{place}: $"))
     if not_fhir_lines and not parsed.candidates:
         raise NotFhirFile(f"{display}: a Bulk Data export log, not FHIR resources")
