@@ -62,7 +62,9 @@ TEST_MASTER_KEY = base64.b64encode(b"k" * 32).decode()
 
 
 def make_settings(
-    home: Path, database_url: str | None = None, master_key: str | None = TEST_MASTER_KEY,
+    home: Path,
+    database_url: str | None = None,
+    master_key: str | None = TEST_MASTER_KEY,
     **extra: Any,
 ) -> Settings:
     """Settings for a test record; ``master_key=None`` uses the key file in ``home``."""

@@ -38,12 +38,22 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
     bundle = patient_bundle("http-1", glucose_values=(5.1, 7.9))
     files = [
         ("files", ("one.json", orjson.dumps(bundle), "application/fhir+json")),
-        ("files", ("bad.json", b'{"resourceType": "Bundle", "type": "collection", "entry": [', "application/json")),
+        (
+            "files",
+            (
+                "bad.json",
+                b'{"resourceType": "Bundle", "type": "collection", "entry": [',
+                "application/json",
+            ),
+        ),
     ]
     report = httpx.post(f"{base_url}/api/v1/import", files=files).json()
     assert report["person"] == "http-1"
     assert report["imported"] == {"Observation": 2, "Patient": 1}
-    assert report["errors"][0]["path"] == "bad.json" and "invalid JSON" in report["errors"][0]["reason"]
+    assert (
+        report["errors"][0]["path"] == "bad.json"
+        and "invalid JSON" in report["errors"][0]["reason"]
+    )
 
     persons = httpx.get(f"{base_url}/api/v1/persons").json()
     assert persons == [
@@ -61,7 +71,9 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
     assert exported["resourceType"] == "Bundle" and len(exported["entry"]) == 3
     again = httpx.post(
         f"{base_url}/api/v1/import",
-        files=[("files", ("export.json.gz", gzip.compress(orjson.dumps(exported)), "application/gzip"))],
+        files=[
+            ("files", ("export.json.gz", gzip.compress(orjson.dumps(exported)), "application/gzip"))
+        ],
     ).json()
     assert again["imported"] == {} and again["unchanged"] == 3
 
@@ -70,7 +82,8 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
     assert all(e["actor"].startswith("api:127.0.0.1") for e in audit)
 
     assert httpx.delete(f"{base_url}/api/v1/persons/http-1").json() == {
-        "erased": "http-1", "resources": 3,
+        "erased": "http-1",
+        "resources": 3,
     }
     gone = httpx.get(f"{base_url}/api/v1/persons/http-1/resources")
     assert gone.status_code == 404

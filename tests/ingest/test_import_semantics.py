@@ -66,13 +66,21 @@ def test_reference_to_another_persons_resource_is_refused(hs: Healthspace) -> No
     _upload(hs, "a.json", patient_bundle("sem-4a", glucose_values=()))
     _upload(hs, "b.json", patient_bundle("sem-4b", glucose_values=()))
     _upload(
-        hs, "enc.json",
-        {"resourceType": "Encounter", "id": "e-b", "status": "finished",
-         "class": {"code": "AMB"}, "subject": {"reference": "Patient/sem-4b"}},
+        hs,
+        "enc.json",
+        {
+            "resourceType": "Encounter",
+            "id": "e-b",
+            "status": "finished",
+            "class": {"code": "AMB"},
+            "subject": {"reference": "Patient/sem-4b"},
+        },
     )
     # An observation of person A pointing at person B's encounter: B's data stays invisible.
     report = _upload(
-        hs, "obs.json", _observation("o-2", "Patient/sem-4a", encounter={"reference": "Encounter/e-b"})
+        hs,
+        "obs.json",
+        _observation("o-2", "Patient/sem-4a", encounter={"reference": "Encounter/e-b"}),
     )
     assert report.files_imported == 0
     assert "reference to nothing: Encounter/e-b" in report.errors[0]["reason"]
@@ -90,7 +98,11 @@ def test_person_option_refuses_a_resource_about_someone_else(hs: Healthspace) ->
 def test_person_option_adds_a_resource_without_patient_to_that_person(hs: Healthspace) -> None:
     _upload(hs, "a.json", patient_bundle("sem-6", glucose_values=()))
     allergy = {"resourceType": "Basic", "id": "note-1", "code": {"text": "note"}}
-    assert _upload(hs, "x.json", allergy).errors[0]["reason"].startswith("Basic/note-1 names no patient")
+    assert (
+        _upload(hs, "x.json", allergy)
+        .errors[0]["reason"]
+        .startswith("Basic/note-1 names no patient")
+    )
     report = _upload(hs, "x.json", allergy, person="sem-6")
     assert report.errors == [] and report.persons == ["sem-6"]
 
@@ -99,8 +111,13 @@ def test_shared_reference_data_is_stored_once_for_all_persons(hs: Healthspace) -
     practitioner = {"resourceType": "Practitioner", "id": "dr-1", "name": [{"family": "House"}]}
     for person in ("sem-7a", "sem-7b"):
         bundle = patient_bundle(person, glucose_values=(5.0,))
-        bundle["entry"].append({"fullUrl": "urn:uuid:0d3c5a5e-1111-4222-8333-944455556666",
-                                "resource": practitioner, "request": {"method": "POST", "url": "Practitioner"}})
+        bundle["entry"].append(
+            {
+                "fullUrl": "urn:uuid:0d3c5a5e-1111-4222-8333-944455556666",
+                "resource": practitioner,
+                "request": {"method": "POST", "url": "Practitioner"},
+            }
+        )
         bundle["entry"][1]["resource"]["performer"] = [
             {"reference": "urn:uuid:0d3c5a5e-1111-4222-8333-944455556666"}
         ]
@@ -117,22 +134,37 @@ def test_shared_reference_data_is_stored_once_for_all_persons(hs: Healthspace) -
 
 
 def test_ndjson_files_of_one_export_import_in_any_order(hs: Healthspace, tmp_path: Path) -> None:
-    patients = [{"resourceType": "Patient", "id": f"nd-{i}", "birthDate": f"1980-02-0{i + 1}"} for i in range(3)]
+    patients = [
+        {"resourceType": "Patient", "id": f"nd-{i}", "birthDate": f"1980-02-0{i + 1}"}
+        for i in range(3)
+    ]
     encounters = [
-        {"resourceType": "Encounter", "id": f"enc-{i}", "status": "finished",
-         "class": {"code": "AMB"}, "subject": {"reference": f"Patient/nd-{i}"}}
+        {
+            "resourceType": "Encounter",
+            "id": f"enc-{i}",
+            "status": "finished",
+            "class": {"code": "AMB"},
+            "subject": {"reference": f"Patient/nd-{i}"},
+        }
         for i in range(3)
     ]
     conditions = [
-        {"resourceType": "Condition", "id": f"c-{i}", "subject": {"reference": f"Patient/nd-{i}"},
-         "encounter": {"reference": f"Encounter/enc-{i}"}}
+        {
+            "resourceType": "Condition",
+            "id": f"c-{i}",
+            "subject": {"reference": f"Patient/nd-{i}"},
+            "encounter": {"reference": f"Encounter/enc-{i}"},
+        }
         for i in range(3)
     ]
     folder = tmp_path / "export"
     folder.mkdir()
     # Names that sort the wrong way round: conditions come before the encounters they cite.
-    for name, rows in (("a_conditions.ndjson", conditions), ("b_encounters.ndjson", encounters),
-                       ("c_patients.ndjson", patients)):
+    for name, rows in (
+        ("a_conditions.ndjson", conditions),
+        ("b_encounters.ndjson", encounters),
+        ("c_patients.ndjson", patients),
+    ):
         (folder / name).write_bytes(b"\n\n".join(orjson.dumps(r) for r in rows) + b"\n")
     report = hs.importer.import_paths([folder], "test")
     assert report.errors == []
@@ -144,12 +176,17 @@ def test_ndjson_files_of_one_export_import_in_any_order(hs: Healthspace, tmp_pat
 
 def test_conditional_reference_is_resolved_inside_the_file(hs: Healthspace) -> None:
     bundle = patient_bundle("sem-8", glucose_values=(5.0,))
-    bundle["entry"].append({
-        "fullUrl": "urn:uuid:7e1f6a4e-2222-4333-8444-955566667777",
-        "resource": {"resourceType": "Practitioner", "id": "dr-npi",
-                     "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "123"}]},
-        "request": {"method": "POST", "url": "Practitioner"},
-    })
+    bundle["entry"].append(
+        {
+            "fullUrl": "urn:uuid:7e1f6a4e-2222-4333-8444-955566667777",
+            "resource": {
+                "resourceType": "Practitioner",
+                "id": "dr-npi",
+                "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "123"}],
+            },
+            "request": {"method": "POST", "url": "Practitioner"},
+        }
+    )
     bundle["entry"][1]["resource"]["performer"] = [
         {"reference": "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|123"},
         {"reference": "Organization?identifier=http://example.org|999"},
@@ -168,5 +205,8 @@ def test_requests_that_are_not_stores_are_skipped_with_a_reason(hs: Healthspace)
     report = _upload(hs, "d.json", bundle)
     assert report.errors == []
     reasons = [s["reason"] for s in report.skipped]
-    assert reasons == ["DELETE requests are not applied by import", "GET requests are not applied by import"]
+    assert reasons == [
+        "DELETE requests are not applied by import",
+        "GET requests are not applied by import",
+    ]
     assert [s["place"] for s in report.skipped] == ["$.entry[2]", "$.entry[3]"]

@@ -1,4 +1,4 @@
-"""Every Synthea sample in ../shared/data imports with zero errors and round-trips through export."""
+"""Every Synthea sample in ../shared/data imports with no error and round-trips through export."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from tests.conftest import make_settings, shared_data
 
 
 def _canonical(resources: list[dict[str, Any]]) -> dict[tuple[str, str], bytes]:
-    return {(r["resourceType"], r["id"]): orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in resources}
+    return {
+        (r["resourceType"], r["id"]): orjson.dumps(r, option=orjson.OPT_SORT_KEYS)
+        for r in resources
+    }
 
 
 def _file_resource_count(path: Path) -> int:
@@ -101,7 +104,10 @@ def test_all_488_synthea_smart_patients_import_completely(
     persons = hs_sqlite.vault.persons("test")
     assert len(persons) == 488
     expected = sum(_file_resource_count(f) for f in files[:25])
-    first_ids = {orjson.loads(gzip.decompress(f.read_bytes()))["entry"][0]["resource"]["id"] for f in files[:25]}
+    first_ids = {
+        orjson.loads(gzip.decompress(f.read_bytes()))["entry"][0]["resource"]["id"]
+        for f in files[:25]
+    }
     stored = sum(p.resources for p in persons if p.id in first_ids)
     # Shared reference data (Organization, Practitioner) is stored once, outside persons.
     assert 0.9 * expected < stored <= expected

@@ -22,7 +22,10 @@ SECRET_VALUE = 13.987
 
 def _import(hs: Healthspace, tmp_path: Path) -> str:
     bundle = patient_bundle(
-        "enc-1", family=SECRET_FAMILY, given=SECRET_NAME, birth_date=SECRET_BIRTH,
+        "enc-1",
+        family=SECRET_FAMILY,
+        given=SECRET_NAME,
+        birth_date=SECRET_BIRTH,
         glucose_values=(SECRET_VALUE,),
     )
     report = hs.importer.import_uploads([("enc.json", orjson.dumps(bundle))], "test")
@@ -34,7 +37,9 @@ def _raw_database_bytes(home: Path) -> bytes:
     return b"".join(p.read_bytes() for p in home.glob("healthspace.db*"))
 
 
-def test_sqlite_file_holds_no_name_birth_date_or_value(hs_sqlite: Healthspace, tmp_path: Path) -> None:
+def test_sqlite_file_holds_no_name_birth_date_or_value(
+    hs_sqlite: Healthspace, tmp_path: Path
+) -> None:
     person = _import(hs_sqlite, tmp_path)
     # The record really holds them, decrypted on read...
     patient = hs_sqlite.vault.resources("test", person, "Patient")[0]
@@ -110,7 +115,9 @@ def test_erase_destroys_key_and_rows(hs: Healthspace, tmp_path: Path) -> None:
     assert hs.vault.verify_audit().valid
 
 
-def test_erased_person_leaves_no_plaintext_in_sqlite(hs_sqlite: Healthspace, tmp_path: Path) -> None:
+def test_erased_person_leaves_no_plaintext_in_sqlite(
+    hs_sqlite: Healthspace, tmp_path: Path
+) -> None:
     person = _import(hs_sqlite, tmp_path)
     hs_sqlite.vault.erase("test", person)
     raw = _raw_database_bytes(hs_sqlite.settings.home)

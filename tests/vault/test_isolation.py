@@ -22,8 +22,11 @@ operations = st.lists(
         st.tuples(
             st.just("import"),
             st.integers(0, PERSONS - 1),
-            st.lists(st.floats(2.0, 30.0, allow_nan=False).map(lambda v: round(v, 2)),
-                     min_size=1, max_size=4),
+            st.lists(
+                st.floats(2.0, 30.0, allow_nan=False).map(lambda v: round(v, 2)),
+                min_size=1,
+                max_size=4,
+            ),
         ),
         st.tuples(st.just("read"), st.integers(0, PERSONS - 1), st.none()),
         st.tuples(st.just("export"), st.integers(0, PERSONS - 1), st.none()),
@@ -35,7 +38,9 @@ operations = st.lists(
 
 
 def _values(resources: list[dict[str, Any]]) -> list[float]:
-    return sorted(r["valueQuantity"]["value"] for r in resources if r["resourceType"] == "Observation")
+    return sorted(
+        r["valueQuantity"]["value"] for r in resources if r["resourceType"] == "Observation"
+    )
 
 
 @settings(
@@ -57,7 +62,7 @@ def test_reads_only_ever_return_the_persons_own_data(hs: Healthspace, ops: list[
             # Same ids, new values: the person's observations are those of the latest import
             # for the first len(values) slots, earlier extra slots stay.
             previous = expected.get(person, [])
-            merged = list(values) + previous[len(values):]
+            merged = list(values) + previous[len(values) :]
             expected[person] = merged
             continue
         if person not in expected:

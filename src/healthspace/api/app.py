@@ -30,7 +30,9 @@ def create_app(hs: Healthspace) -> FastAPI:
             "status": error.http_status,
             "detail": str(error),
         }
-        return JSONResponse(body, status_code=error.http_status, media_type="application/problem+json")
+        return JSONResponse(
+            body, status_code=error.http_status, media_type="application/problem+json"
+        )
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

@@ -37,7 +37,8 @@ class AuditVerifyOut(BaseModel):
 
 
 def _hs(request: Request) -> Healthspace:
-    return request.app.state.hs  # type: ignore[no-any-return]
+    hs: Healthspace = request.app.state.hs
+    return hs
 
 
 def _actor(request: Request) -> str:
@@ -58,7 +59,9 @@ def list_resources(request: Request, person: str, type: str | None = None) -> li
 
 
 @router.get("/persons/{person}/resources/{resource_type}/{fhir_id}")
-def read_resource(request: Request, person: str, resource_type: str, fhir_id: str) -> dict[str, Any]:
+def read_resource(
+    request: Request, person: str, resource_type: str, fhir_id: str
+) -> dict[str, Any]:
     return _hs(request).vault.resource(_actor(request), person, resource_type, fhir_id)
 
 
@@ -93,6 +96,8 @@ def person_audit(request: Request, person: str) -> list[AuditEntryOut]:
 def verify_audit(request: Request) -> AuditVerifyOut:
     report = _hs(request).vault.verify_audit()
     return AuditVerifyOut(
-        valid=report.valid, entries=report.entries, first_bad_entry=report.first_bad_seq,
+        valid=report.valid,
+        entries=report.entries,
+        first_bad_entry=report.first_bad_seq,
         reason=report.reason,
     )

@@ -25,17 +25,28 @@ def audit(
             "first_bad_entry": report.first_bad_seq,
             "reason": report.reason,
         }
-        emit(data, as_json, lambda: console.print(
-            f"{'[green]intact[/]' if report.valid else '[red]BROKEN[/]'}: {report.reason} "
-            f"({report.entries} entries checked)"
-        ))
+        emit(
+            data,
+            as_json,
+            lambda: console.print(
+                f"{'[green]intact[/]' if report.valid else '[red]BROKEN[/]'}: {report.reason} "
+                f"({report.entries} entries checked)"
+            ),
+        )
         if not report.valid:
             raise typer.Exit(2)
         return
     entries = hs.vault.audit_entries(hs.default_actor, person or target)
     data_entries = [
-        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "person": e.person,
-         "resource_type": e.resource_type, "detail": e.detail}
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "person": e.person,
+            "resource_type": e.resource_type,
+            "detail": e.detail,
+        }
         for e in entries
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -27,12 +28,18 @@ def import_files(
     show_progress = sys.stderr.isatty() and not as_json and len(files) > 1
     if show_progress:
         with Progress(
-            TextColumn("[bold]Importing"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.description}"), console=console, transient=True,
+            TextColumn("[bold]Importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
         ) as bar:
             task = bar.add_task("", total=len(files))
             report = hs.importer.import_paths(
-                paths, hs.default_actor, person,
+                paths,
+                hs.default_actor,
+                person,
                 progress=lambda p: bar.update(task, advance=1, description=p.name),
             )
     else:
@@ -96,16 +103,25 @@ def resources(
     emit(found, as_json, render)
 
 
-def _date_of(resource: dict) -> str:  # type: ignore[type-arg]
-    for key in ("effectiveDateTime", "issued", "onsetDateTime", "recordedDate", "authoredOn",
-                "occurrenceDateTime", "performedDateTime", "date", "birthDate"):
+def _date_of(resource: dict[str, Any]) -> str:
+    for key in (
+        "effectiveDateTime",
+        "issued",
+        "onsetDateTime",
+        "recordedDate",
+        "authoredOn",
+        "occurrenceDateTime",
+        "performedDateTime",
+        "date",
+        "birthDate",
+    ):
         if isinstance(resource.get(key), str):
             return str(resource[key])[:10]
     period = resource.get("period")
     return str(period.get("start", ""))[:10] if isinstance(period, dict) else ""
 
 
-def _label_of(resource: dict) -> str:  # type: ignore[type-arg]
+def _label_of(resource: dict[str, Any]) -> str:
     for key in ("code", "vaccineCode", "medicationCodeableConcept", "type"):
         concept = resource.get(key)
         if isinstance(concept, list):
@@ -133,7 +149,9 @@ def export(
         if not as_json:
             console.print(f"Wrote {len(bundle['entry'])} resources to {output}")
         else:
-            typer.echo(orjson.dumps({"path": str(output), "entries": len(bundle["entry"])}).decode())
+            typer.echo(
+                orjson.dumps({"path": str(output), "entries": len(bundle["entry"])}).decode()
+            )
     else:
         typer.echo(data.decode())
 

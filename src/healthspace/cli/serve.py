@@ -26,10 +26,14 @@ def serve(
         from healthspace.demo.loader import load_demo
 
         # The demo lives in its own folder so it never mixes with a real record.
-        settings = settings.model_copy(update={"home": settings.home / "demo", "database_url": None})
+        settings = settings.model_copy(
+            update={"home": settings.home / "demo", "database_url": None}
+        )
         hs = build(settings)
         person = load_demo(hs)
-        console.print(f"Demo record ready: person [bold]{person}[/] (synthetic, made by Healthspace).")
+        console.print(
+            f"Demo record ready: person [bold]{person}[/] (synthetic, made by Healthspace)."
+        )
     else:
         hs = build(settings)
     console.print(f"Healthspace is running at http://{host}:{port}/  (API docs: /docs)")

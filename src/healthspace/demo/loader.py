@@ -14,10 +14,13 @@ DEMO_ACTOR = "demo-loader"
 def load_demo(hs: Healthspace, seed: int = 2026) -> str:
     """Import the demo bundle and return the demo person's id."""
     bundle = build_demo_bundle(seed)
-    report = hs.importer.import_uploads(
-        [("demo-person.json", orjson.dumps(bundle))], DEMO_ACTOR
-    )
+    report = hs.importer.import_uploads([("demo-person.json", orjson.dumps(bundle))], DEMO_ACTOR)
     if report.errors:
-        raise HealthspaceError(f"The demo record could not be loaded: {report.errors[0]}")
-    patient = next(e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+        first = report.errors[0]
+        raise HealthspaceError(
+            f"The demo record could not be loaded: {first['place']}: {first['reason']}"
+        )
+    patient = next(
+        e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
     return str(patient)

@@ -15,10 +15,13 @@ value) after which ramipril is stopped and amlodipine started, and a slow fall o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
+import itertools
 import random
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,8 @@ __all__ = ["build_demo_bundle", "build_large_bundle"]
 
 Resource = dict[str, Any]
 Reference = dict[str, str]
+# Builders take ids and make a fresh Reference at each use: no dict is shared by two resources.
+ResourceId = str
 
 DEFAULT_END = dt.date(2026, 10, 1)
 DEMO_SYSTEM = "urn:healthspace:demo"
@@ -73,7 +78,7 @@ class Code:
 
 def concept(*codes: Code, text: str | None = None) -> dict[str, Any]:
     """A CodeableConcept; ``text`` is the wording a French record would print."""
-    result: dict[str, Any] = {"coding": [code.coding() for code in codes]}
+    result: dict[str, Any] = {"coding": [code.coding() for code in codes]}  # fresh each call
     if text:
         result["text"] = text
     return result
@@ -81,98 +86,66 @@ def concept(*codes: Code, text: str | None = None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LabTest:
-    """A laboratory test as the demo lab reports it: LOINC code, UCUM unit and its ranges."""
+    """A laboratory test as the demo lab reports it: LOINC code, UCUM unit and its limits."""
 
     loinc: str
-    display: str
-    label_fr: str
     unit: str
     low: float | None
     high: float | None
-    decimals: int = 0
+    decimals: int
+    label_fr: str
+    display: str
     critical_low: float | None = None
     critical_high: float | None = None
 
 
-# Reference ranges as a typical lab prints them (adult woman); only potassium carries critical
-# limits, so the single critical value of the story is the only one a reader can find.
+# Reference ranges as a typical lab prints them for an adult woman. Only potassium carries
+# critical limits, so the story's single critical value is the only one a reader can find.
+# fmt: off
 LAB_TESTS: dict[str, LabTest] = {
-    "hba1c": LabTest(
-        "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "Hémoglobine glyquée (HbA1c)",
-        "%", 4.0, 5.6, 1,
-    ),
-    "glucose": LabTest(
-        "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma", "Glycémie à jeun",
-        "mg/dL", 70, 99,
-    ),
-    "cholesterol": LabTest(
-        "2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "Cholestérol total",
-        "mg/dL", 100, 199,
-    ),
-    "ldl": LabTest(
-        "13457-7", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation",
-        "LDL-cholestérol (calculé)", "mg/dL", 0, 99,
-    ),
-    "hdl": LabTest(
-        "2085-9", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "HDL-cholestérol",
-        "mg/dL", 40, None,
-    ),
-    "triglycerides": LabTest(
-        "2571-8", "Triglyceride [Mass/volume] in Serum or Plasma", "Triglycérides",
-        "mg/dL", 0, 149,
-    ),
-    "creatinine": LabTest(
-        "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "Créatinine",
-        "mg/dL", 0.57, 1.00, 2,
-    ),
-    "egfr": LabTest(
-        "33914-3",
-        "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma "
-        "by Creatinine-based formula (MDRD)",
-        "Débit de filtration glomérulaire estimé (MDRD)", "mL/min/{1.73_m2}", 60, None,
-    ),
-    "potassium": LabTest(
-        "2823-3", "Potassium [Moles/volume] in Serum or Plasma", "Potassium",
-        "mmol/L", 3.5, 5.1, 1, critical_low=2.8, critical_high=6.0,
-    ),
-    "sodium": LabTest(
-        "2951-2", "Sodium [Moles/volume] in Serum or Plasma", "Sodium", "mmol/L", 136, 145,
-    ),
-    "alt": LabTest(
-        "1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
-        "ALAT (transaminase)", "U/L", 0, 32,
-    ),
-    "ast": LabTest(
-        "1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
-        "ASAT (transaminase)", "U/L", 0, 40,
-    ),
-    "tsh": LabTest(
-        "3016-3", "Thyrotropin [Units/volume] in Serum or Plasma", "TSH",
-        "m[IU]/L", 0.45, 4.5, 2,
-    ),
-    "hemoglobin": LabTest(
-        "718-7", "Hemoglobin [Mass/volume] in Blood", "Hémoglobine", "g/dL", 11.1, 15.9, 1,
-    ),
-    "leukocytes": LabTest(
-        "6690-2", "Leukocytes [#/volume] in Blood by Automated count", "Leucocytes",
-        "10*3/uL", 3.4, 10.8, 1,
-    ),
-    "platelets": LabTest(
-        "777-3", "Platelets [#/volume] in Blood by Automated count", "Plaquettes",
-        "10*3/uL", 150, 450,
-    ),
-    "uacr": LabTest(
-        "9318-7", "Albumin/Creatinine [Mass Ratio] in Urine", "Rapport albuminurie/créatininurie",
-        "mg/g", 0, 29,
-    ),
+    "hba1c": LabTest("4548-4", "%", 4.0, 5.6, 1, "Hémoglobine glyquée (HbA1c)",
+                     "Hemoglobin A1c/Hemoglobin.total in Blood"),
+    "glucose": LabTest("1558-6", "mg/dL", 70, 99, 0, "Glycémie à jeun",
+                       "Fasting glucose [Mass/volume] in Serum or Plasma"),
+    "cholesterol": LabTest("2093-3", "mg/dL", 100, 199, 0, "Cholestérol total",
+                           "Cholesterol [Mass/volume] in Serum or Plasma"),
+    "ldl": LabTest("13457-7", "mg/dL", 0, 99, 0, "LDL-cholestérol (calculé)",
+                   "Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation"),
+    "hdl": LabTest("2085-9", "mg/dL", 40, None, 0, "HDL-cholestérol",
+                   "Cholesterol in HDL [Mass/volume] in Serum or Plasma"),
+    "triglycerides": LabTest("2571-8", "mg/dL", 0, 149, 0, "Triglycérides",
+                             "Triglyceride [Mass/volume] in Serum or Plasma"),
+    "creatinine": LabTest("2160-0", "mg/dL", 0.57, 1.00, 2, "Créatinine",
+                          "Creatinine [Mass/volume] in Serum or Plasma"),
+    "egfr": LabTest("33914-3", "mL/min/{1.73_m2}", 60, None, 0, "DFG estimé (MDRD)",
+                    "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum "
+                    "or Plasma by Creatinine-based formula (MDRD)"),
+    "potassium": LabTest("2823-3", "mmol/L", 3.5, 5.1, 1, "Potassium",
+                         "Potassium [Moles/volume] in Serum or Plasma",
+                         critical_low=2.8, critical_high=6.0),
+    "sodium": LabTest("2951-2", "mmol/L", 136, 145, 0, "Sodium",
+                      "Sodium [Moles/volume] in Serum or Plasma"),
+    "alt": LabTest("1742-6", "U/L", 0, 32, 0, "ALAT",
+                   "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma"),
+    "ast": LabTest("1920-8", "U/L", 0, 40, 0, "ASAT",
+                   "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma"),
+    "tsh": LabTest("3016-3", "m[IU]/L", 0.45, 4.5, 2, "TSH",
+                   "Thyrotropin [Units/volume] in Serum or Plasma"),
+    "hemoglobin": LabTest("718-7", "g/dL", 11.1, 15.9, 1, "Hémoglobine",
+                          "Hemoglobin [Mass/volume] in Blood"),
+    "leukocytes": LabTest("6690-2", "10*3/uL", 3.4, 10.8, 1, "Leucocytes",
+                          "Leukocytes [#/volume] in Blood by Automated count"),
+    "platelets": LabTest("777-3", "10*3/uL", 150, 450, 0, "Plaquettes",
+                         "Platelets [#/volume] in Blood by Automated count"),
+    "uacr": LabTest("9318-7", "mg/g", 0, 29, 0, "Rapport albuminurie/créatininurie",
+                    "Albumin/Creatinine [Mass Ratio] in Urine"),
 }
 
-# Fasting glucose as French labs print it (g/L); same LOINC code, the property is still
-# mass concentration, so only the unit differs.
-GLUCOSE_FRENCH = LabTest(
-    "1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma", "Glycémie à jeun",
-    "g/L", 0.70, 1.10, 2,
-)
+# Fasting glucose as French labs print it: g/L, normal below 1.10 g/L (the French threshold,
+# where US labs use 100 mg/dL). Same LOINC code: the property is still a mass concentration.
+GLUCOSE_FRENCH = LabTest("1558-6", "g/L", 0.70, 1.10, 2, "Glycémie à jeun",
+                         "Fasting glucose [Mass/volume] in Serum or Plasma")
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -184,36 +157,25 @@ class LabPanel:
     members: tuple[str, ...]
 
 
+# fmt: off
 PANELS: dict[str, LabPanel] = {
-    "hba1c": LabPanel(
-        Code(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
-        "Hémoglobine glyquée", ("hba1c",),
-    ),
-    "bmp": LabPanel(
-        Code(LOINC, "51990-0", "Basic metabolic panel - Blood"),
-        "Ionogramme, glycémie et fonction rénale",
-        ("glucose", "creatinine", "egfr", "potassium", "sodium"),
-    ),
-    "lipids": LabPanel(
-        Code(LOINC, "24331-1", "Lipid 1996 panel - Serum or Plasma"),
-        "Bilan lipidique", ("cholesterol", "ldl", "hdl", "triglycerides"),
-    ),
-    "hepatic": LabPanel(
-        Code(LOINC, "24325-3", "Hepatic function 2000 panel - Serum or Plasma"),
-        "Bilan hépatique", ("alt", "ast"),
-    ),
-    "cbc": LabPanel(
-        Code(LOINC, "58410-2", "CBC panel - Blood by Automated count"),
-        "Numération formule sanguine", ("hemoglobin", "leukocytes", "platelets"),
-    ),
-    "uacr": LabPanel(
-        Code(LOINC, "9318-7", "Albumin/Creatinine [Mass Ratio] in Urine"),
-        "Microalbuminurie", ("uacr",),
-    ),
-    "tsh": LabPanel(
-        Code(LOINC, "3016-3", "Thyrotropin [Units/volume] in Serum or Plasma"), "TSH", ("tsh",),
-    ),
+    "hba1c": LabPanel(Code(LOINC, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
+                      "Hémoglobine glyquée", ("hba1c",)),
+    "bmp": LabPanel(Code(LOINC, "51990-0", "Basic metabolic panel - Blood"),
+                    "Ionogramme, glycémie et fonction rénale",
+                    ("glucose", "creatinine", "egfr", "potassium", "sodium")),
+    "lipids": LabPanel(Code(LOINC, "24331-1", "Lipid 1996 panel - Serum or Plasma"),
+                       "Bilan lipidique", ("cholesterol", "ldl", "hdl", "triglycerides")),
+    "hepatic": LabPanel(Code(LOINC, "24325-3", "Hepatic function 2000 panel - Serum or Plasma"),
+                        "Bilan hépatique", ("alt", "ast")),
+    "cbc": LabPanel(Code(LOINC, "58410-2", "CBC panel - Blood by Automated count"),
+                    "Numération formule sanguine", ("hemoglobin", "leukocytes", "platelets")),
+    "uacr": LabPanel(Code(LOINC, "9318-7", "Albumin/Creatinine [Mass Ratio] in Urine"),
+                     "Microalbuminurie", ("uacr",)),
+    "tsh": LabPanel(Code(LOINC, "3016-3", "Thyrotropin [Units/volume] in Serum or Plasma"),
+                    "TSH", ("tsh",)),
 }
+# fmt: on
 ROUTINE_PANELS = ("hba1c", "bmp", "lipids", "hepatic", "cbc", "uacr")
 
 INTERPRETATIONS = {
@@ -241,34 +203,31 @@ def _diagnosis(sct: str, sct_display: str, icd: str, icd_display: str, fr: str) 
     return Diagnosis(Code(SNOMED, sct, sct_display), Code(ICD10CM, icd, icd_display), fr)
 
 
-HYPERTENSION = _diagnosis(
-    "59621000", "Essential hypertension", "I10", "Essential (primary) hypertension",
-    "Hypertension artérielle essentielle",
-)
-HYPERCHOLESTEROLAEMIA = _diagnosis(
-    "13644009", "Hypercholesterolemia", "E78.00", "Pure hypercholesterolemia, unspecified",
-    "Hypercholestérolémie",
-)
-TYPE_2_DIABETES = _diagnosis(
-    "44054006", "Diabetes mellitus type 2", "E11.9",
-    "Type 2 diabetes mellitus without complications", "Diabète de type 2",
-)
-ACUTE_BRONCHITIS = _diagnosis(
-    "10509002", "Acute bronchitis", "J20.9", "Acute bronchitis, unspecified",
-    "Bronchite aiguë",
-)
-HYPERKALAEMIA = _diagnosis(
-    "14140009", "Hyperkalemia", "E87.5", "Hyperkalemia", "Hyperkaliémie",
-)
-CKD_STAGE_3A = _diagnosis(
-    "700378005", "Chronic kidney disease stage 3A", "N18.31",
-    "Chronic kidney disease, stage 3a", "Maladie rénale chronique stade 3A",
-)
+# fmt: off
+HYPERTENSION = _diagnosis("59621000", "Essential hypertension",
+                          "I10", "Essential (primary) hypertension",
+                          "Hypertension artérielle essentielle")
+HYPERCHOLESTEROLAEMIA = _diagnosis("13644009", "Hypercholesterolemia",
+                                   "E78.00", "Pure hypercholesterolemia, unspecified",
+                                   "Hypercholestérolémie")
+TYPE_2_DIABETES = _diagnosis("44054006", "Diabetes mellitus type 2",
+                             "E11.9", "Type 2 diabetes mellitus without complications",
+                             "Diabète de type 2")
+ACUTE_BRONCHITIS = _diagnosis("10509002", "Acute bronchitis",
+                              "J20.9", "Acute bronchitis, unspecified",
+                              "Bronchite aiguë")
+HYPERKALAEMIA = _diagnosis("14140009", "Hyperkalemia",
+                           "E87.5", "Hyperkalemia",
+                           "Hyperkaliémie")
+CKD_STAGE_3A = _diagnosis("700378005", "Chronic kidney disease stage 3A",
+                          "N18.31", "Chronic kidney disease, stage 3a",
+                          "Maladie rénale chronique stade 3A")
+# fmt: on
 
 
 @dataclass(frozen=True)
 class Medicine:
-    """A prescribed product: RxNorm ingredient code, French label and the usual instruction."""
+    """A prescribed product: RxNorm ingredient, French label and the usual instruction."""
 
     rxnorm: Code
     label_fr: str
@@ -281,39 +240,28 @@ TABLET = Code(_TERMINOLOGY + "v3-orderableDrugForm", "TAB", "Tablet")
 CAPSULE = Code(_TERMINOLOGY + "v3-orderableDrugForm", "CAP", "Capsule")
 ORAL_ROUTE = Code(SNOMED, "26643006", "Oral route")
 
-RAMIPRIL = Medicine(
-    Code(RXNORM, "35296", "ramipril"), "Ramipril 5 mg, gélule",
-    "1 gélule le matin", 1, CAPSULE,
-)
-ATORVASTATIN = Medicine(
-    Code(RXNORM, "83367", "atorvastatin"), "Atorvastatine 20 mg, comprimé",
-    "1 comprimé le soir", 1, TABLET,
-)
-METFORMIN = Medicine(
-    Code(RXNORM, "6809", "metformin"), "Metformine 500 mg, comprimé",
-    "1 comprimé matin et soir, au milieu des repas", 2, TABLET,
-)
-AMLODIPINE = Medicine(
-    Code(RXNORM, "17767", "amlodipine"), "Amlodipine 5 mg, comprimé",
-    "1 comprimé le matin", 1, TABLET,
-)
+# RxNorm ingredient (IN) codes: a French product has no RxNorm clinical drug of its own.
+# fmt: off
+RAMIPRIL = Medicine(Code(RXNORM, "35296", "ramipril"), "Ramipril 5 mg, gélule",
+                    "1 gélule le matin", 1, CAPSULE)
+ATORVASTATIN = Medicine(Code(RXNORM, "83367", "atorvastatin"), "Atorvastatine 20 mg, comprimé",
+                        "1 comprimé le soir", 1, TABLET)
+METFORMIN = Medicine(Code(RXNORM, "6809", "metformin"), "Metformine 500 mg, comprimé",
+                     "1 comprimé matin et soir, au milieu des repas", 2, TABLET)
+AMLODIPINE = Medicine(Code(RXNORM, "17767", "amlodipine"), "Amlodipine 5 mg, comprimé",
+                      "1 comprimé le matin", 1, TABLET)
 PARACETAMOL = Code(RXNORM, "161", "acetaminophen")
 
-INFLUENZA_QUADRIVALENT = Code(
-    CVX, "150", "Influenza, injectable, quadrivalent, preservative free"
-)
+INFLUENZA_QUADRIVALENT = Code(CVX, "150", "Influenza, injectable, quadrivalent, preservative free")
 INFLUENZA_TRIVALENT = Code(CVX, "140", "Influenza, seasonal, injectable, preservative free")
-TETANUS_DIPHTHERIA = Code(
-    CVX, "113", "Td (adult), 5 Lf tetanus toxoid, preservative free, adsorbed"
-)
-COVID_MRNA = Code(
-    CVX, "208",
-    "SARS-COV-2 (COVID-19) vaccine, mRNA, spike protein, LNP, preservative free, 30 mcg/0.3mL dose",
-)
-COVID_BIVALENT = Code(
-    CVX, "300", "SARS-COV-2 (COVID-19) vaccine, mRNA, bivalent, original and omicron BA.4/BA.5"
-)
+TETANUS_DIPHTHERIA = Code(CVX, "113", "Td (adult) preservative free")
+COVID_MRNA = Code(CVX, "208", "SARS-COV-2 (COVID-19) vaccine, mRNA, spike protein, LNP, "
+                              "preservative free, 30 mcg/0.3mL dose")
+COVID_BIVALENT = Code(CVX, "300", "SARS-COV-2 (COVID-19) vaccine, mRNA, bivalent, original and "
+                                  "omicron BA.4/BA.5")
 COVID_UNSPECIFIED = Code(CVX, "213", "SARS-COV-2 (COVID-19) vaccine, UNSPECIFIED FORMULATION")
+# fmt: on
+
 # France's campaigns: primary series and booster in 2021, then one autumn dose a year.
 COVID_CAMPAIGN: tuple[tuple[dt.date, Code], ...] = (
     (dt.date(2021, 4, 12), COVID_MRNA),
@@ -329,20 +277,27 @@ COVID_CAMPAIGN: tuple[tuple[dt.date, Code], ...] = (
 # --- time ----------------------------------------------------------------------------------
 
 
-def _last_sunday(year: int, month: int) -> dt.date:
-    last = dt.date(year, month, 31)
-    return last - dt.timedelta(days=(last.weekday() + 1) % 7)
+@functools.cache
+def _summer_time(year: int) -> tuple[dt.date, dt.date]:
+    """First and last-plus-one day of French summer time: last Sundays of March and October."""
+    march, october = dt.date(year, 3, 31), dt.date(year, 10, 31)
+    return (
+        march - dt.timedelta(days=(march.weekday() + 1) % 7),
+        october - dt.timedelta(days=(october.weekday() + 1) % 7),
+    )
 
 
+@functools.lru_cache(maxsize=4096)
 def paris_offset(day: dt.date) -> str:
-    """UTC offset in France: summer time from the last Sunday of March to that of October."""
-    summer = _last_sunday(day.year, 3) <= day < _last_sunday(day.year, 10)
-    return "+02:00" if summer else "+01:00"
+    """UTC offset of French local time on ``day``."""
+    first, last = _summer_time(day.year)
+    return "+02:00" if first <= day < last else "+01:00"
 
 
+@functools.lru_cache(maxsize=4096)
 def fhir_datetime(moment: dt.datetime) -> str:
     """A FHIR dateTime (also a valid instant) in French local time with its offset."""
-    return f"{moment:%Y-%m-%dT%H:%M:%S}{paris_offset(moment.date())}"
+    return moment.isoformat(timespec="seconds") + paris_offset(moment.date())
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -373,7 +328,7 @@ def _interpolate(knots: Sequence[tuple[dt.datetime, float]], moment: dt.datetime
     """Piecewise-linear curve through (moment, value) knots, flat outside them."""
     if moment <= knots[0][0]:
         return knots[0][1]
-    for (t0, v0), (t1, v1) in zip(knots, knots[1:], strict=False):
+    for (t0, v0), (t1, v1) in itertools.pairwise(knots):
         if moment <= t1:
             share = (moment - t0) / (t1 - t0) if t1 > t0 else 1.0
             return v0 + (v1 - v0) * share
@@ -464,6 +419,10 @@ def _first_visit_from(visits: Sequence[Visit], day: dt.date, minimum: int = 0) -
     return len(visits) - 1
 
 
+def _nearest_visit(visits: Sequence[Visit], day: dt.date, minimum: int = 0) -> int:
+    return min(range(minimum, len(visits)), key=lambda index: abs(visits[index].at.date() - day))
+
+
 def plan_schedule(
     rng: random.Random, start: dt.date, end: dt.date, routine_visits: int | None
 ) -> Schedule:
@@ -476,19 +435,24 @@ def plan_schedule(
     stay = _plan_stay(rng, start, end)
     visits = []
     for day in days:
+        draw_day = day if dense else _not_sunday(day - dt.timedelta(days=rng.randint(2, 6)))
+        if stay.overlaps(day) or stay.overlaps(draw_day):  # postponed until after the stay
+            day = _not_sunday(stay.discharged_at.date() + dt.timedelta(days=8))
+            draw_day = day if dense else _not_sunday(day - dt.timedelta(days=4))
         at = _time_of_day(rng, day, "08:30", "17:30")
-        if dense:  # a visit every few days: the draw is the same morning
-            draw_at = _time_of_day(rng, day, "07:30", "08:15")
-        else:
-            draw_day = _not_sunday(day - dt.timedelta(days=rng.randint(2, 6)))
-            draw_at = _time_of_day(rng, draw_day, "07:30", "09:00")
-        if not (stay.overlaps(day) or stay.overlaps(draw_at.date())):
-            visits.append(Visit(at, draw_at))
-    acute_day = _not_sunday(_fraction(start, end, BRONCHITIS_AT) + dt.timedelta(rng.randint(-10, 10)))
+        # A visit every few days (large records): the draw is the same morning.
+        draw_at = _time_of_day(rng, draw_day, "07:30", "08:15" if dense else "09:00")
+        visits.append(Visit(at, draw_at))
+    visits.sort(key=lambda visit: visit.at)
+    acute_day = _not_sunday(
+        _fraction(start, end, BRONCHITIS_AT) + dt.timedelta(rng.randint(-10, 10))
+    )
     cardiology = []
     for year in range((end - start).days // 365):
         day = _not_sunday(start + dt.timedelta(days=365 * year + rng.randint(150, 250)))
-        if day < end and not stay.overlaps(day):
+        if stay.overlaps(day):  # the appointment is postponed by a week
+            day += dt.timedelta(days=7)
+        if day < end:
             cardiology.append(_time_of_day(rng, day, "09:00", "17:00"))
     statin_visit = _first_visit_from(visits, _fraction(start, end, STATIN_AT), minimum=1)
     return Schedule(
@@ -499,7 +463,8 @@ def plan_schedule(
         stay=stay,
         cardiology=tuple(cardiology),
         statin_visit=statin_visit,
-        metformin_visit=_first_visit_from(visits, _fraction(start, end, METFORMIN_AT)),
+        # Nearest rather than first after: the stay may have taken the visit after it.
+        metformin_visit=_nearest_visit(visits, _fraction(start, end, METFORMIN_AT), minimum=2),
     )
 
 
@@ -538,6 +503,7 @@ class Story:
     ramipril_from: dt.datetime
     statin_from: dt.datetime
     peak_draw: dt.datetime
+    peak_visit: int
     stay: Stay
 
     def share(self, moment: dt.datetime) -> float:
@@ -559,11 +525,13 @@ class Story:
         return _interpolate(knots, moment)
 
     def egfr_target(self, moment: dt.datetime) -> float:
-        share = self.share(moment)
-        return _interpolate(
-            [(self.start, 86.0), (self._at(0.6), 71.0), (self._at(0.75), 59.0), (self.end, 56.0)],
-            moment,
-        ) + 0 * share
+        knots = [
+            (self.start, 86.0),
+            (self._at(0.6), 71.0),
+            (self._at(0.75), 59.0),
+            (self.end, 56.0),
+        ]
+        return _interpolate(knots, moment)
 
     def uacr(self, moment: dt.datetime) -> float:
         return _interpolate([(self.start, 11.0), (self._at(0.6), 22.0), (self.end, 46.0)], moment)
@@ -590,7 +558,7 @@ def _kidney_values(rng: random.Random, story: Story, draw: Draw) -> dict[str, fl
 def _potassium(rng: random.Random, story: Story, draw: Draw) -> float:
     """Creeps up on ramipril, peaks at the one critical value, settles once it is stopped."""
     alert = story.stay.alert_draw_at
-    if draw.at == alert:
+    if draw.setting == "control":
         return 6.3
     if draw.setting == "ward":
         return 5.3 if draw.at == story.stay.ward_draws[0] else 4.7
@@ -619,7 +587,7 @@ def _glycaemia(rng: random.Random, story: Story, draw: Draw) -> dict[str, float]
     hba1c = story.hba1c(draw.at)
     values: dict[str, float] = {}
     if "hba1c" in draw.panels:
-        if draw.at == story.peak_draw:
+        if draw.visit == story.peak_visit:
             hba1c = 8.2
         else:  # keep the peak the single highest result
             hba1c = min(round(hba1c + rng.uniform(-0.1, 0.1), 1), 8.1)
@@ -628,9 +596,9 @@ def _glycaemia(rng: random.Random, story: Story, draw: Draw) -> dict[str, float]
     return values
 
 
-def _other_values(rng: random.Random, story: Story, hba1c: float) -> dict[str, float]:
-    share = story.share(story.start)
-    alt = round(22 + 10 * max(hba1c - 5.9, 0.0) / 2.3 + rng.uniform(-3, 3))
+def _other_values(rng: random.Random, story: Story, draw: Draw, hba1c: float) -> dict[str, float]:
+    """Liver enzymes follow glycaemia (fatty liver); haemoglobin drifts down with the kidneys."""
+    alt = round(22 + 14 * max(hba1c - 5.9, 0.0) / 2.3 + rng.uniform(-3, 3))
     return {
         "sodium": 140 + rng.randint(-2, 2),
         "alt": alt,
@@ -638,7 +606,8 @@ def _other_values(rng: random.Random, story: Story, hba1c: float) -> dict[str, f
         "tsh": round(rng.uniform(1.4, 2.8), 2),
         "leukocytes": round(rng.uniform(5.2, 8.4), 1),
         "platelets": rng.randint(210, 290),
-        "hemoglobin": round(13.5 - 0.9 * share + rng.uniform(-0.3, 0.3), 1),
+        "hemoglobin": round(13.5 - 0.9 * story.share(draw.at) + rng.uniform(-0.3, 0.3), 1),
+        "uacr": round(story.uacr(draw.at) + rng.uniform(-3, 3)),
     }
 
 
@@ -648,9 +617,7 @@ def measure_draw(rng: random.Random, story: Story, draw: Draw) -> None:
     values.update(_kidney_values(rng, story, draw))
     values["potassium"] = _potassium(rng, story, draw)
     values.update(_lipids(rng, story, draw))
-    values.update(_other_values(rng, story, values.get("hba1c", story.hba1c(draw.at))))
-    values["hemoglobin"] = round(13.5 - 0.9 * story.share(draw.at) + rng.uniform(-0.3, 0.3), 1)
-    values["uacr"] = round(story.uacr(draw.at) + rng.uniform(-3, 3))
+    values.update(_other_values(rng, story, draw, values.get("hba1c", story.hba1c(draw.at))))
     wanted = {member for panel in draw.panels for member in PANELS[panel].members}
     draw.values = {name: value for name, value in values.items() if name in wanted}
 
@@ -660,7 +627,7 @@ def plan_draws(rng: random.Random, schedule: Schedule, story: Story) -> list[Dra
     draws = []
     tsh_years: set[int] = set()
     for index, visit in enumerate(schedule.visits):
-        panels = ROUTINE_PANELS
+        panels: tuple[str, ...] = ROUTINE_PANELS
         if visit.draw_at.year not in tsh_years:  # thyroid checked once a year
             tsh_years.add(visit.draw_at.year)
             panels = (*panels, "tsh")
@@ -690,6 +657,11 @@ def interpret(test: LabTest, value: float) -> str:
 # --- resources -----------------------------------------------------------------------------
 
 
+# Version and variant bits of a random (version 4) UUID, RFC 4122 section 4.4.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_V4 = (0x4000 << 64) | (0x8000 << 48)
+
+
 class Record:
     """The bundle under construction: hands out seeded UUIDs and collects entries."""
 
@@ -698,17 +670,21 @@ class Record:
         self._ids = random.Random(f"healthspace-demo-ids:{seed}")
         self.entries: list[Resource] = []
 
-    def new_id(self) -> str:
-        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+    def new_id(self) -> ResourceId:
+        """A version-4 UUID made of seeded bits (what ``uuid.UUID(int=..., version=4)`` gives)."""
+        bits = self._ids.getrandbits(128) & _UUID_CLEAR | _UUID_V4
+        digits = f"{bits:032x}"
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
-    def add(self, resource: Resource, resource_id: str | None = None) -> Reference:
+    def add(self, resource: Resource, resource_id: ResourceId | None = None) -> ResourceId:
         resource_id = resource_id or self.new_id()
-        resource = {"resourceType": resource.pop("resourceType"), "id": resource_id, **resource}
-        self.entries.append({"fullUrl": f"urn:uuid:{resource_id}", "resource": resource})
-        return ref(resource_id)
+        # resourceType keeps its first place; id comes right after it.
+        stored = {"resourceType": resource["resourceType"], "id": resource_id, **resource}
+        self.entries.append({"fullUrl": f"urn:uuid:{resource_id}", "resource": stored})
+        return resource_id
 
 
-def ref(resource_id: str) -> Reference:
+def ref(resource_id: ResourceId) -> Reference:
     return {"reference": f"urn:uuid:{resource_id}"}
 
 
@@ -716,7 +692,7 @@ def quantity(value: float, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": UCUM, "code": unit}
 
 
-def patient(seed: int, birth_date: dt.date, gp: Reference) -> Resource:
+def patient(seed: int, birth_date: dt.date, gp: ResourceId) -> Resource:
     """The fictitious person: the name says "Demo" so nobody mistakes her for a real one."""
     return {
         "resourceType": "Patient",
@@ -750,18 +726,22 @@ def patient(seed: int, birth_date: dt.date, gp: Reference) -> Resource:
                 "preferred": True,
             }
         ],
-        "generalPractitioner": [gp],
+        "generalPractitioner": [ref(gp)],
     }
 
 
-def practitioner(key: str, given: str, family: str, occupation: Code, label_fr: str) -> Resource:
+def practitioner(
+    key: str, given: str, family: str, gender: str, occupation: Code, label_fr: str
+) -> Resource:
     """Shared reference data: a fictitious clinician (identifier in the demo system)."""
     return {
         "resourceType": "Practitioner",
         "identifier": [{"system": DEMO_SYSTEM, "value": key}],
         "active": True,
-        "name": [{"text": f"Dr {given} {family}", "family": family, "given": [given], "prefix": ["Dr"]}],
-        "gender": "female" if given in {"Jeanne", "Claire"} else "male",
+        "name": [
+            {"text": f"Dr {given} {family}", "family": family, "given": [given], "prefix": ["Dr"]}
+        ],
+        "gender": gender,
         "address": [{"city": "Lyon", "postalCode": "69003", "country": "FR"}],
         "qualification": [{"code": concept(occupation, text=label_fr)}],
     }
@@ -773,11 +753,20 @@ def organization() -> Resource:
         "resourceType": "Organization",
         "identifier": [{"system": DEMO_SYSTEM, "value": "lab-demo-biologie"}],
         "active": True,
-        "type": [concept(Code(_TERMINOLOGY + "organization-type", "prov", "Healthcare Provider"),
-                         text="Laboratoire de biologie médicale")],
+        "type": [
+            concept(
+                Code(_TERMINOLOGY + "organization-type", "prov", "Healthcare Provider"),
+                text="Laboratoire de biologie médicale",
+            )
+        ],
         "name": "Laboratoire Démo Biologie",
         "address": [
-            {"line": ["1 place de la Fiction"], "city": "Lyon", "postalCode": "69003", "country": "FR"}
+            {
+                "line": ["1 place de la Fiction"],
+                "city": "Lyon",
+                "postalCode": "69003",
+                "country": "FR",
+            }
         ],
     }
 
@@ -810,9 +799,9 @@ def encounter(
     kind: str,
     start: dt.datetime,
     end: dt.datetime,
-    subject: Reference,
-    clinician: Reference,
-    reasons: Sequence[Reference] = (),
+    subject: ResourceId,
+    clinician: ResourceId,
+    reasons: Sequence[ResourceId] = (),
 ) -> Resource:
     """An encounter of one of the ENCOUNTER_KINDS, with its clinician as primary performer."""
     actclass, kind_code, label_fr = ENCOUNTER_KINDS[kind]
@@ -822,21 +811,21 @@ def encounter(
         "status": "finished",
         "class": actclass.coding(),
         "type": [concept(kind_code, text=label_fr)],
-        "subject": subject,
+        "subject": ref(subject),
         "participant": [
             {
                 "type": [concept(Code(PARTICIPATION_TYPE, *role))],
-                "individual": clinician,
+                "individual": ref(clinician),
             }
         ],
         "period": {"start": fhir_datetime(start), "end": fhir_datetime(end)},
     }
     if reasons:
-        resource["reasonReference"] = list(reasons)
+        resource["reasonReference"] = [ref(reason) for reason in reasons]
     return resource
 
 
-def hospitalization(resource: Resource, diagnosis: Reference) -> Resource:
+def hospitalization(resource: Resource, diagnosis: ResourceId) -> Resource:
     """Add what only an inpatient stay has: admission source, discharge and its diagnosis."""
     resource["hospitalization"] = {
         "admitSource": concept(
@@ -848,7 +837,7 @@ def hospitalization(resource: Resource, diagnosis: Reference) -> Resource:
     }
     resource["diagnosis"] = [
         {
-            "condition": diagnosis,
+            "condition": ref(diagnosis),
             "use": concept(Code(_TERMINOLOGY + "diagnosis-role", "DD", "Discharge diagnosis")),
             "rank": 1,
         }
@@ -858,17 +847,19 @@ def hospitalization(resource: Resource, diagnosis: Reference) -> Resource:
 
 def condition(
     diagnosis: Diagnosis,
-    subject: Reference,
+    subject: ResourceId,
     onset: dt.datetime,
     recorded: dt.datetime,
-    seen_at: Reference,
-    asserter: Reference,
+    seen_at: ResourceId,
+    asserter: ResourceId,
     resolved: dt.datetime | None = None,
 ) -> Resource:
     """A problem-list condition, or a resolved encounter diagnosis when ``resolved`` is set."""
     status = "resolved" if resolved else "active"
-    category = ("encounter-diagnosis", "Encounter Diagnosis") if resolved else (
-        "problem-list-item", "Problem List Item"
+    category = (
+        ("encounter-diagnosis", "Encounter Diagnosis")
+        if resolved
+        else ("problem-list-item", "Problem List Item")
     )
     resource: Resource = {
         "resourceType": "Condition",
@@ -876,11 +867,11 @@ def condition(
         "verificationStatus": concept(Code(CONDITION_VERIFICATION, "confirmed", "Confirmed")),
         "category": [concept(Code(CONDITION_CATEGORY, *category))],
         "code": diagnosis.code(),
-        "subject": subject,
-        "encounter": seen_at,
+        "subject": ref(subject),
+        "encounter": ref(seen_at),
         "onsetDateTime": fhir_datetime(onset),
         "recordedDate": fhir_datetime(recorded),
-        "asserter": asserter,
+        "asserter": ref(asserter),
     }
     if resolved:
         resource["abatementDateTime"] = fhir_datetime(resolved)
@@ -889,11 +880,11 @@ def condition(
 
 def medication_request(
     medicine: Medicine,
-    subject: Reference,
+    subject: ResourceId,
     authored: dt.datetime,
-    requester: Reference,
-    seen_at: Reference,
-    reason: Reference,
+    requester: ResourceId,
+    seen_at: ResourceId,
+    reason: ResourceId,
     stopped: tuple[dt.datetime, str] | None = None,
 ) -> Resource:
     """A long-term prescription; ``stopped`` gives when and why it was stopped."""
@@ -905,19 +896,24 @@ def medication_request(
             concept(Code(_TERMINOLOGY + "medicationrequest-category", "community", "Community"))
         ],
         "medicationCodeableConcept": concept(medicine.rxnorm, text=medicine.label_fr),
-        "subject": subject,
-        "encounter": seen_at,
+        "subject": ref(subject),
+        "encounter": ref(seen_at),
         "authoredOn": fhir_datetime(authored),
-        "requester": requester,
-        "reasonReference": [reason],
+        "requester": ref(requester),
+        "reasonReference": [ref(reason)],
         "courseOfTherapyType": concept(
-            Code(_TERMINOLOGY + "medicationrequest-course-of-therapy", "continuous",
-                 "Continuous long term therapy")
+            Code(
+                _TERMINOLOGY + "medicationrequest-course-of-therapy",
+                "continuous",
+                "Continuous long term therapy",
+            )
         ),
         "dosageInstruction": [
             {
                 "text": medicine.instruction_fr,
-                "timing": {"repeat": {"frequency": medicine.per_day, "period": 1, "periodUnit": "d"}},
+                "timing": {
+                    "repeat": {"frequency": medicine.per_day, "period": 1, "periodUnit": "d"}
+                },
                 "route": concept(ORAL_ROUTE),
                 "doseAndRate": [
                     {
@@ -940,27 +936,27 @@ def medication_request(
 
 
 def medication_statement(
-    subject: Reference, start: dt.datetime, seen_at: Reference, reason: Reference
+    subject: ResourceId, start: dt.datetime, seen_at: ResourceId, reason: ResourceId
 ) -> Resource:
     """Self-medication the patient reported during her bronchitis."""
     return {
         "resourceType": "MedicationStatement",
         "status": "completed",
         "medicationCodeableConcept": concept(PARACETAMOL, text="Paracétamol 1 g"),
-        "subject": subject,
-        "context": seen_at,
+        "subject": ref(subject),
+        "context": ref(seen_at),
         "effectivePeriod": {
             "start": fhir_datetime(start - dt.timedelta(days=3)),
             "end": fhir_datetime(start + dt.timedelta(days=5)),
         },
         "dateAsserted": fhir_datetime(start),
-        "informationSource": subject,
-        "reasonReference": [reason],
+        "informationSource": ref(subject),
+        "reasonReference": [ref(reason)],
         "dosage": [{"text": "1 g jusqu'à trois fois par jour si fièvre ou douleurs"}],
     }
 
 
-def allergy(subject: Reference, recorded: dt.datetime, recorder: Reference) -> Resource:
+def allergy(subject: ResourceId, recorded: dt.datetime, recorder: ResourceId) -> Resource:
     """Penicillin allergy known since childhood: high criticality, urticaria."""
     return {
         "resourceType": "AllergyIntolerance",
@@ -974,13 +970,15 @@ def allergy(subject: Reference, recorded: dt.datetime, recorder: Reference) -> R
         "category": ["medication"],
         "criticality": "high",
         "code": concept(Code(RXNORM, "70618", "penicillin"), text="Pénicillines"),
-        "patient": subject,
+        "patient": ref(subject),
         "onsetString": "Dans l'enfance",
         "recordedDate": fhir_datetime(recorded),
-        "recorder": recorder,
+        "recorder": ref(recorder),
         "reaction": [
             {
-                "manifestation": [concept(Code(SNOMED, "126485001", "Urticaria"), text="Urticaire")],
+                "manifestation": [
+                    concept(Code(SNOMED, "126485001", "Urticaria"), text="Urticaire")
+                ],
                 "severity": "moderate",
             }
         ],
@@ -988,40 +986,45 @@ def allergy(subject: Reference, recorded: dt.datetime, recorder: Reference) -> R
 
 
 def immunization(
-    vaccine: Code, label_fr: str, subject: Reference, at: dt.datetime, performer: Reference, lot: str
+    vaccine: Code,
+    label_fr: str,
+    subject: ResourceId,
+    at: dt.datetime,
+    performer: ResourceId,
+    lot: str,
 ) -> Resource:
     return {
         "resourceType": "Immunization",
         "status": "completed",
         "vaccineCode": concept(vaccine, text=label_fr),
-        "patient": subject,
+        "patient": ref(subject),
         "occurrenceDateTime": fhir_datetime(at),
         "primarySource": True,
         "lotNumber": lot,
-        "performer": [{"actor": performer}],
+        "performer": [{"actor": ref(performer)}],
     }
 
 
 def procedure(
     code: Code,
     label_fr: str,
-    subject: Reference,
+    subject: ResourceId,
     at: dt.datetime,
-    performer: Reference | None = None,
-    seen_at: Reference | None = None,
+    performer: ResourceId | None = None,
+    seen_at: ResourceId | None = None,
     outcome_fr: str | None = None,
 ) -> Resource:
     resource: Resource = {
         "resourceType": "Procedure",
         "status": "completed",
         "code": concept(code, text=label_fr),
-        "subject": subject,
+        "subject": ref(subject),
         "performedDateTime": fhir_datetime(at),
     }
     if seen_at:
-        resource["encounter"] = seen_at
+        resource["encounter"] = ref(seen_at)
     if performer:
-        resource["performer"] = [{"actor": performer}]
+        resource["performer"] = [{"actor": ref(performer)}]
     if outcome_fr:
         resource["outcome"] = {"text": outcome_fr}
     return resource
@@ -1032,8 +1035,13 @@ def _category(code: str, display: str) -> list[dict[str, Any]]:
 
 
 def lab_observation(
-    test: LabTest, value: float, subject: Reference, draw: Draw, issued: dt.datetime,
-    lab: Reference, seen_at: Reference | None,
+    test: LabTest,
+    value: float,
+    subject: ResourceId,
+    draw: Draw,
+    issued: dt.datetime,
+    lab: ResourceId,
+    seen_at: ResourceId | None,
 ) -> Resource:
     """One result with its unit, the lab's reference range and an H/L/N/HH/LL flag."""
     flag = interpret(test, value)
@@ -1047,44 +1055,59 @@ def lab_observation(
         "status": "final",
         "category": _category("laboratory", "Laboratory"),
         "code": concept(Code(LOINC, test.loinc, test.display), text=test.label_fr),
-        "subject": subject,
+        "subject": ref(subject),
         "effectiveDateTime": fhir_datetime(draw.at),
         "issued": fhir_datetime(issued),
-        "performer": [lab],
+        "performer": [ref(lab)],
         "valueQuantity": quantity(value, test.unit),
         "interpretation": [concept(Code(INTERPRETATION, flag, INTERPRETATIONS[flag]))],
         "referenceRange": [reference_range],
     }
     if seen_at:
-        resource["encounter"] = seen_at
+        resource["encounter"] = ref(seen_at)
     return resource
 
 
 def diagnostic_report(
-    panel: LabPanel, subject: Reference, draw: Draw, issued: dt.datetime, lab: Reference,
-    results: list[Reference], seen_at: Reference | None,
+    panel: LabPanel,
+    subject: ResourceId,
+    draw: Draw,
+    issued: dt.datetime,
+    lab: ResourceId,
+    results: list[ResourceId],
+    seen_at: ResourceId | None,
 ) -> Resource:
     resource: Resource = {
         "resourceType": "DiagnosticReport",
         "status": "final",
         "category": [concept(Code(_TERMINOLOGY + "v2-0074", "LAB", "Laboratory"))],
         "code": concept(panel.code, text=panel.label_fr),
-        "subject": subject,
+        "subject": ref(subject),
         "effectiveDateTime": fhir_datetime(draw.at),
         "issued": fhir_datetime(issued),
-        "performer": [lab],
-        "result": results,
+        "performer": [ref(lab)],
+        "result": [ref(result) for result in results],
     }
     if seen_at:
-        resource["encounter"] = seen_at
+        resource["encounter"] = ref(seen_at)
     return resource
 
 
+@dataclass(frozen=True)
+class Vitals:
+    """What the GP measures at each visit; height only at the first visit of a year."""
+
+    systolic: int
+    diastolic: int
+    weight: float
+    bmi: float
+    height: float | None = None
+
+
 def vital_signs(
-    subject: Reference, at: dt.datetime, seen_at: Reference, clinician: Reference,
-    systolic: int, diastolic: int, weight: float, height: float | None, bmi: float,
+    vitals: Vitals, subject: ResourceId, at: dt.datetime, seen_at: ResourceId, clinician: ResourceId
 ) -> list[Resource]:
-    """The vital-signs observations taken at a GP visit (height once a year)."""
+    """The vital-signs observations of one visit (blood pressure panel, weight, height, BMI)."""
 
     def vital(code: Code, label_fr: str, **value: Any) -> Resource:
         return {
@@ -1092,126 +1115,288 @@ def vital_signs(
             "status": "final",
             "category": _category("vital-signs", "Vital Signs"),
             "code": concept(code, text=label_fr),
-            "subject": subject,
-            "encounter": seen_at,
+            "subject": ref(subject),
+            "encounter": ref(seen_at),
             "effectiveDateTime": fhir_datetime(at),
-            "performer": [clinician],
+            "performer": [ref(clinician)],
             **value,
         }
 
     def pressure(code: str, display: str, value: int) -> dict[str, Any]:
-        return {"code": concept(Code(LOINC, code, display)), "valueQuantity": {
-            "value": value, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}}
+        mmhg = {"value": value, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}
+        return {"code": concept(Code(LOINC, code, display)), "valueQuantity": mmhg}
 
-    observations = [
-        vital(
-            Code(LOINC, "85354-9", "Blood pressure panel with all children optional"),
-            "Pression artérielle",
-            component=[
-                pressure("8480-6", "Systolic blood pressure", systolic),
-                pressure("8462-4", "Diastolic blood pressure", diastolic),
-            ],
-        ),
-        vital(Code(LOINC, "29463-7", "Body weight"), "Poids", valueQuantity=quantity(weight, "kg")),
+    panel = Code(LOINC, "85354-9", "Blood pressure panel with all children optional")
+    components = [
+        pressure("8480-6", "Systolic blood pressure", vitals.systolic),
+        pressure("8462-4", "Diastolic blood pressure", vitals.diastolic),
     ]
-    if height is not None:
+    weight = quantity(vitals.weight, "kg")
+    observations = [
+        vital(panel, "Pression artérielle", component=components),
+        vital(Code(LOINC, "29463-7", "Body weight"), "Poids", valueQuantity=weight),
+    ]
+    if vitals.height is not None:
+        height = quantity(vitals.height, "cm")
         observations.append(
-            vital(Code(LOINC, "8302-2", "Body height"), "Taille", valueQuantity=quantity(height, "cm"))
+            vital(Code(LOINC, "8302-2", "Body height"), "Taille", valueQuantity=height)
         )
-    observations.append(
-        vital(
-            Code(LOINC, "39156-5", "Body mass index (BMI) [Ratio]"),
-            "Indice de masse corporelle",
-            valueQuantity={"value": bmi, "unit": "kg/m2", "system": UCUM, "code": "kg/m2"},
-        )
-    )
+    bmi_code = Code(LOINC, "39156-5", "Body mass index (BMI) [Ratio]")
+    bmi = quantity(vitals.bmi, "kg/m2")
+    observations.append(vital(bmi_code, "Indice de masse corporelle", valueQuantity=bmi))
     return observations
 
 
 # --- assembling the record -----------------------------------------------------------------
 
 
-@dataclass
-class People:
-    """References to the shared reference data and the patient."""
+@dataclass(frozen=True)
+class Context:
+    """What every step of the assembly shares: the patient, her clinicians, her encounters."""
 
-    patient: Reference
-    gp: Reference
-    cardiologist: Reference
-    lab: Reference
+    record: Record
+    rng: random.Random
+    schedule: Schedule
+    story: Story
+    patient: ResourceId
+    gp: ResourceId
+    cardiologist: ResourceId
+    lab: ResourceId
+    visit_ids: tuple[str, ...]
+    acute_id: str
+    stay_id: str
+
+    def visit(self, index: int) -> ResourceId:
+        return self.visit_ids[index]
 
 
-def add_people(record: Record, seed: int, birth_date: dt.date) -> People:
+def start_record(seed: int, rng: random.Random, schedule: Schedule, story: Story) -> Context:
+    """Patient, practitioners and lab, plus ids reserved for encounters referenced early."""
+    record = Record(seed)
     gp_id = record.new_id()
-    patient_ref = record.add(patient(seed, birth_date, ref(gp_id)))
+    patient_ref = record.add(patient(seed, story.birth_date, gp_id))
+    general_practitioner = Code(SNOMED, "62247001", "General practitioner")
     gp = record.add(
         practitioner(
-            "gp-exemple-martin", "Jeanne", "Exemple-Martin",
-            Code(SNOMED, "62247001", "General practitioner"), "Médecin généraliste",
+            "gp-exemple-martin", "Jeanne", "Exemple-Martin", "female",
+            general_practitioner, "Médecin généraliste",
         ),
         gp_id,
-    )
+    )  # fmt: skip
     cardiologist = record.add(
         practitioner(
-            "cardio-fictif-bernard", "Paul", "Fictif-Bernard",
+            "cardio-fictif-bernard", "Paul", "Fictif-Bernard", "male",
             Code(SNOMED, "17561000", "Cardiologist"), "Cardiologue",
         )
+    )  # fmt: skip
+    return Context(
+        record=record,
+        rng=rng,
+        schedule=schedule,
+        story=story,
+        patient=patient_ref,
+        gp=gp,
+        cardiologist=cardiologist,
+        lab=record.add(organization()),
+        visit_ids=tuple(record.new_id() for _ in schedule.visits),
+        acute_id=record.new_id(),
+        stay_id=record.new_id(),
     )
-    return People(patient_ref, gp, cardiologist, record.add(organization()))
 
 
-def _bp(rng: random.Random, schedule: Schedule, at: dt.datetime) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Problems:
+    """References to the conditions that prescriptions and encounters point at."""
+
+    hypertension: ResourceId
+    hypercholesterolaemia: ResourceId
+    bronchitis: ResourceId
+    diabetes: ResourceId
+    hyperkalaemia: ResourceId
+
+
+def _first_draw(draws: list[Draw], test: str, predicate: Callable[[float], bool]) -> Draw:
+    """The first routine draw whose ``test`` result satisfies ``predicate`` (else the last)."""
+    routine = [draw for draw in draws if draw.setting == "routine" and test in draw.values]
+    return next((draw for draw in routine if predicate(draw.values[test])), routine[-1])
+
+
+def add_problems(ctx: Context, draws: list[Draw]) -> Problems:
+    """The allergy and the conditions, each diagnosed at the visit its evidence points to."""
+    visits, stay, acute_at = ctx.schedule.visits, ctx.schedule.stay, ctx.schedule.acute_at
+    first, add = visits[0], ctx.record.add
+    add(allergy(ctx.patient, first.at, ctx.gp))
+
+    def diagnose(diagnosis: Diagnosis, onset: dt.datetime, visit: int) -> ResourceId:
+        return add(
+            condition(diagnosis, ctx.patient, onset, visits[visit].at, ctx.visit(visit), ctx.gp)
+        )
+
+    hypertension = diagnose(HYPERTENSION, first.at, 0)
+    hypercholesterolaemia = diagnose(HYPERCHOLESTEROLAEMIA, first.draw_at, 0)
+    # Diagnosed on the first HbA1c at 6.5 % or more; metformin comes later, at the peak.
+    diabetes_draw = _first_draw(draws, "hba1c", lambda value: value >= 6.5)
+    diabetes = diagnose(TYPE_2_DIABETES, diabetes_draw.at, diabetes_draw.visit or 0)
+    # CKD needs three months of eGFR below 60: recorded at the first visit after that.
+    ckd_draw = _first_draw(draws, "egfr", lambda value: value < 60)
+    confirmed = ckd_draw.at + dt.timedelta(days=90)
+    ckd_visit = next((i for i, v in enumerate(visits) if v.at >= confirmed), len(visits) - 1)
+    diagnose(CKD_STAGE_3A, ckd_draw.at, max(ckd_visit, ckd_draw.visit or 0))
+
+    bronchitis = add(
+        condition(
+            ACUTE_BRONCHITIS, ctx.patient, acute_at - dt.timedelta(days=4), acute_at,
+            ctx.acute_id, ctx.gp, resolved=acute_at + dt.timedelta(days=21),
+        )
+    )  # fmt: skip
+    hyperkalaemia = add(
+        condition(
+            HYPERKALAEMIA, ctx.patient, stay.alert_draw_at, stay.admitted_at,
+            ctx.stay_id, ctx.cardiologist, resolved=stay.discharged_at,
+        )
+    )  # fmt: skip
+    return Problems(hypertension, hypercholesterolaemia, bronchitis, diabetes, hyperkalaemia)
+
+
+def add_medications(ctx: Context, problems: Problems) -> None:
+    """Prescriptions in the order the story starts them; ramipril stopped at discharge."""
+    schedule, stay = ctx.schedule, ctx.schedule.stay
+
+    def prescribe(medicine: Medicine, visit: int, reason: ResourceId, **extra: Any) -> None:
+        at = schedule.visits[visit].at
+        ctx.record.add(
+            medication_request(medicine, ctx.patient, at, ctx.gp, ctx.visit(visit), reason, **extra)
+        )
+
+    stopped = (stay.discharged_at, "hyperkaliémie sous ramipril")
+    prescribe(RAMIPRIL, 0, problems.hypertension, stopped=stopped)
+    prescribe(ATORVASTATIN, schedule.statin_visit, problems.hypercholesterolaemia)
+    prescribe(METFORMIN, schedule.metformin_visit, problems.diabetes)
+    ctx.record.add(
+        medication_request(
+            AMLODIPINE, ctx.patient, stay.discharged_at, ctx.cardiologist, ctx.stay_id,
+            problems.hypertension,
+        )
+    )  # fmt: skip
+    ctx.record.add(
+        medication_statement(ctx.patient, schedule.acute_at, ctx.acute_id, problems.bronchitis)
+    )
+
+
+def _blood_pressure(rng: random.Random, story: Story, at: dt.datetime) -> tuple[int, int]:
     """Untreated 154/95, about 136/85 on ramipril, about 131/79 on amlodipine."""
-    if at > schedule.stay.discharged_at:
+    if at > story.stay.discharged_at:
         systolic, diastolic = 131.0, 79.0
     else:
-        first = schedule.visits[0].at
-        effect = min(max((at - first) / dt.timedelta(days=42), 0.0), 1.0)
+        effect = min(max((at - story.ramipril_from) / dt.timedelta(days=42), 0.0), 1.0)
         systolic, diastolic = 154 - 18 * effect, 95 - 10 * effect
     return round(systolic + rng.uniform(-6, 6)), round(diastolic + rng.uniform(-4, 4))
 
 
-def add_gp_encounters(
-    record: Record, rng: random.Random, schedule: Schedule, story: Story, people: People,
-    visit_ids: list[str], acute_id: str, reasons: dict[str, Reference],
-) -> None:
-    """Routine and acute GP encounters, each with its vital signs."""
-    peak = schedule.visits[schedule.metformin_visit].at
-    weight_knots = [(story.start, 82.0), (peak, 86.0), (story.end, 80.5)]
-    moments = [(visit.at, visit_ids[i], "routine") for i, visit in enumerate(schedule.visits)]
-    moments.append((schedule.acute_at, acute_id, "acute"))
-    moments.sort()
+def measure_vitals(ctx: Context, at: dt.datetime, with_height: bool) -> Vitals:
+    """Weight gains about 4 kg until metformin, then falls below its start; height 163 cm."""
+    story, rng = ctx.story, ctx.rng
+    peak = ctx.schedule.visits[ctx.schedule.metformin_visit].at
+    weight_curve = [(story.start, 82.0), (peak, 86.0), (story.end, 80.5)]
+    height = round(163.0 + rng.uniform(-0.5, 0.5), 1) if with_height else None
+    weight = round(_interpolate(weight_curve, at) + rng.uniform(-0.6, 0.6), 1)
+    systolic, diastolic = _blood_pressure(rng, story, at)
+    bmi = round(weight / ((height or 163.0) / 100) ** 2, 1)
+    return Vitals(systolic, diastolic, weight, bmi, height)
+
+
+def add_gp_encounters(ctx: Context, problems: Problems) -> None:
+    """Routine and acute GP encounters in time order, each with its vital signs."""
+    visits = [(v.at, ctx.visit_ids[i], "routine") for i, v in enumerate(ctx.schedule.visits)]
+    visits.append((ctx.schedule.acute_at, ctx.acute_id, "acute"))
     height_years: set[int] = set()
-    for at, encounter_id, kind in moments:
-        reason = reasons["bronchitis"] if kind == "acute" else reasons["hypertension"]
+    for at, encounter_id, kind in sorted(visits):
+        reason = problems.bronchitis if kind == "acute" else problems.hypertension
         finish = at + dt.timedelta(minutes=20)
-        seen_at = record.add(
-            encounter(kind, at, finish, people.patient, people.gp, [reason]), encounter_id
+        seen_at = ctx.record.add(
+            encounter(kind, at, finish, ctx.patient, ctx.gp, [reason]), encounter_id
         )
-        height = None
-        if at.year not in height_years:
-            height_years.add(at.year)
-            height = round(163.0 + rng.uniform(-0.5, 0.5), 1)
-        measured_height = height or 163.0
-        weight = round(_interpolate(weight_knots, at) + rng.uniform(-0.6, 0.6), 1)
-        systolic, diastolic = _bp(rng, schedule, at)
-        bmi = round(weight / (measured_height / 100) ** 2, 1)
-        for observation in vital_signs(
-            people.patient, at + dt.timedelta(minutes=5), seen_at, people.gp,
-            systolic, diastolic, weight, height, bmi,
-        ):
-            record.add(observation)
+        vitals = measure_vitals(ctx, at, with_height=at.year not in height_years)
+        height_years.add(at.year)
+        measured_at = at + dt.timedelta(minutes=5)
+        for observation in vital_signs(vitals, ctx.patient, measured_at, seen_at, ctx.gp):
+            ctx.record.add(observation)
 
 
-def add_labs(
-    record: Record, rng: random.Random, draws: list[Draw], people: People, stay_ref: Reference
-) -> None:
+def add_cardiology(ctx: Context, problems: Problems) -> None:
+    """The yearly cardiology visit, each with an ECG."""
+    ecg = Code(SNOMED, "29303009", "Electrocardiographic procedure")
+    for at in ctx.schedule.cardiology:
+        finish = at + dt.timedelta(minutes=30)
+        seen_at = ctx.record.add(
+            encounter(
+                "cardiology", at, finish, ctx.patient, ctx.cardiologist, [problems.hypertension]
+            )
+        )
+        ctx.record.add(
+            procedure(
+                ecg, "Électrocardiogramme", ctx.patient, at + dt.timedelta(minutes=10),
+                ctx.cardiologist, seen_at, "Rythme sinusal, pas d'anomalie aiguë",
+            )
+        )  # fmt: skip
+
+
+def add_hospital_stay(ctx: Context, problems: Problems) -> ResourceId:
+    """The inpatient encounter for hyperkalaemia, with its discharge."""
+    stay = ctx.schedule.stay
+    inpatient = encounter(
+        "hospital", stay.admitted_at, stay.discharged_at, ctx.patient, ctx.cardiologist,
+        [problems.hyperkalaemia],
+    )  # fmt: skip
+    return ctx.record.add(hospitalization(inpatient, problems.hyperkalaemia), ctx.stay_id)
+
+
+def add_retinal_exams(ctx: Context, diagnosed: dt.datetime) -> None:
+    """Yearly diabetic retinopathy screening from the diagnosis on."""
+    screening = Code(SNOMED, "134395001", "Diabetic retinopathy screening")
+    day = diagnosed.date() + dt.timedelta(days=ctx.rng.randint(30, 90))
+    while day < ctx.schedule.end:
+        at = _time_of_day(ctx.rng, _not_sunday(day), "09:00", "17:00")
+        ctx.record.add(
+            procedure(
+                screening, "Rétinographie de dépistage", ctx.patient, at,
+                outcome_fr="Pas de rétinopathie diabétique",
+            )
+        )  # fmt: skip
+        day += dt.timedelta(days=365)
+
+
+def add_immunizations(ctx: Context) -> None:
+    """Flu every autumn, one tetanus-diphtheria booster, COVID-19 doses of each campaign."""
+    rng, start, end = ctx.rng, ctx.schedule.start, ctx.schedule.end
+    doses: list[tuple[dt.date, Code, str]] = []
+    for year in range(start.year, end.year + 1):
+        flu_day = dt.date(year, 10, 15) + dt.timedelta(days=rng.randint(0, 45))
+        vaccine = INFLUENZA_QUADRIVALENT if year < 2024 else INFLUENZA_TRIVALENT
+        doses.append((flu_day, vaccine, "Vaccin grippe saisonnière"))
+    doses.append(
+        (_fraction(start, end, TETANUS_AT), TETANUS_DIPHTHERIA, "Rappel diphtérie-tétanos")
+    )
+    for campaign_day, vaccine in COVID_CAMPAIGN:
+        doses.append(
+            (campaign_day + dt.timedelta(days=rng.randint(0, 6)), vaccine, "Vaccin COVID-19")
+        )
+    for day, vaccine, label_fr in sorted(doses, key=lambda dose: dose[0]):
+        day = _not_sunday(day)
+        if start <= day <= end:
+            at = _time_of_day(rng, day, "09:00", "18:00")
+            lot = f"DEMO-{rng.randrange(16**6):06X}"
+            ctx.record.add(immunization(vaccine, label_fr, ctx.patient, at, ctx.gp, lot))
+
+
+def add_labs(ctx: Context, draws: list[Draw], stay: ResourceId) -> None:
     """Every result of every draw, grouped by panel into DiagnosticReports."""
     for draw in draws:
-        issued = _time_of_day(rng, draw.at.date(), "11:00", "18:00")
-        if issued <= draw.at:
-            issued = draw.at + dt.timedelta(hours=3)
-        seen_at = stay_ref if draw.setting == "ward" else None
+        issued = max(
+            _time_of_day(ctx.rng, draw.at.date(), "11:00", "18:00"),
+            draw.at + dt.timedelta(hours=3),
+        )
+        seen_at = stay if draw.setting == "ward" else None
         for panel_key in draw.panels:
             panel = PANELS[panel_key]
             results = []
@@ -1219,190 +1404,76 @@ def add_labs(
                 test, value = LAB_TESTS[member], draw.values[member]
                 if member == "glucose" and draw.french_glucose:
                     test, value = GLUCOSE_FRENCH, round(value / 100, 2)
-                results.append(
-                    record.add(
-                        lab_observation(test, value, people.patient, draw, issued, people.lab, seen_at)
-                    )
+                observation = lab_observation(
+                    test, value, ctx.patient, draw, issued, ctx.lab, seen_at
                 )
-            record.add(
-                diagnostic_report(panel, people.patient, draw, issued, people.lab, results, seen_at)
+                results.append(ctx.record.add(observation))
+            ctx.record.add(
+                diagnostic_report(panel, ctx.patient, draw, issued, ctx.lab, results, seen_at)
             )
 
 
-def add_immunizations(
-    record: Record, rng: random.Random, schedule: Schedule, people: People
-) -> None:
-    """Flu every autumn, one tetanus-diphtheria booster, COVID-19 doses of each campaign."""
-
-    def lot() -> str:
-        return f"DEMO-{rng.randrange(16**6):06X}"
-
-    start, end = schedule.start, schedule.end
-    doses: list[tuple[dt.datetime, Code, str]] = []
-    for year in range(start.year, end.year + 1):
-        day = _not_sunday(dt.date(year, 10, 15) + dt.timedelta(days=rng.randint(0, 45)))
-        if start <= day <= end:
-            vaccine = INFLUENZA_QUADRIVALENT if year < 2024 else INFLUENZA_TRIVALENT
-            doses.append((_time_of_day(rng, day, "09:00", "18:00"), vaccine, "Vaccin grippe saisonnière"))
-    tetanus_day = _not_sunday(_fraction(start, end, TETANUS_AT))
-    doses.append(
-        (_time_of_day(rng, tetanus_day, "09:00", "18:00"), TETANUS_DIPHTHERIA, "Rappel diphtérie-tétanos")
-    )
-    for day, vaccine in COVID_CAMPAIGN:
-        day = _not_sunday(day + dt.timedelta(days=rng.randint(0, 6)))
-        if start <= day <= end:
-            doses.append((_time_of_day(rng, day, "09:00", "18:00"), vaccine, "Vaccin COVID-19"))
-    for at, vaccine, label_fr in sorted(doses, key=lambda dose: dose[0]):
-        record.add(immunization(vaccine, label_fr, people.patient, at, people.gp, lot()))
-
-
-def add_cardiology(
-    record: Record, rng: random.Random, schedule: Schedule, people: People, hypertension: Reference
-) -> None:
-    """The yearly cardiology visit, each with an ECG."""
-    for at in schedule.cardiology:
-        seen_at = record.add(
-            encounter("cardiology", at, at + dt.timedelta(minutes=30), people.patient,
-                      people.cardiologist, [hypertension])
-        )
-        record.add(
-            procedure(
-                Code(SNOMED, "29303009", "Electrocardiographic procedure"),
-                "Électrocardiogramme", people.patient, at + dt.timedelta(minutes=10),
-                people.cardiologist, seen_at, "Rythme sinusal, pas d'anomalie aiguë",
-            )
-        )
-
-
-def add_retinal_exams(
-    record: Record, rng: random.Random, people: People, diagnosed: dt.datetime, end: dt.date
-) -> None:
-    """Yearly diabetic retinopathy screening from the year of the diagnosis."""
-    day = diagnosed.date() + dt.timedelta(days=rng.randint(30, 90))
-    while day < end:
-        record.add(
-            procedure(
-                Code(SNOMED, "134395001", "Diabetic retinopathy screening"),
-                "Rétinographie de dépistage", people.patient,
-                _time_of_day(rng, _not_sunday(day), "09:00", "17:00"),
-                outcome_fr="Pas de rétinopathie diabétique",
-            )
-        )
-        day += dt.timedelta(days=365)
-
-
-def _first_draw(draws: list[Draw], test: str, predicate: Callable[[float], bool]) -> Draw:
-    routine = [draw for draw in draws if draw.setting == "routine" and test in draw.values]
-    return next((draw for draw in routine if predicate(draw.values[test])), routine[-1])
-
-
-def _build(seed: int, years: int, end: dt.date, routine_visits: int | None) -> Resource:
-    """The whole record; ``routine_visits`` replaces the quarterly rhythm for large records."""
-    start = _years_before(end, years)
-    if years < MIN_YEARS:
-        raise ValueError(f"years must be at least {MIN_YEARS} for the story to unfold, got {years}")
-    if start.year - BIRTH_YEAR < 18:
-        raise ValueError(f"the record must start in adulthood: years={years} reaches {start}")
-    rng = random.Random(seed)
-    record = Record(seed)
-    birth_date = dt.date(BIRTH_YEAR, rng.randint(1, 12), rng.randint(1, 28))
-    schedule = plan_schedule(rng, start, end, routine_visits)
-    visits, stay = schedule.visits, schedule.stay
-    story = Story(
-        birth_date=birth_date,
+def plan_story(rng: random.Random, start: dt.date, end: dt.date, schedule: Schedule) -> Story:
+    """Anchor the result curves on the schedule; the birthday is the only other random part."""
+    visits = schedule.visits
+    return Story(
+        birth_date=dt.date(BIRTH_YEAR, rng.randint(1, 12), rng.randint(1, 28)),
         start=_midnight(start),
         end=_midnight(end),
         ramipril_from=visits[0].at,
         statin_from=visits[schedule.statin_visit].at,
         peak_draw=visits[schedule.metformin_visit].draw_at,
-        stay=stay,
+        peak_visit=schedule.metformin_visit,
+        stay=schedule.stay,
     )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building, which creates no cycles.
+
+    A record is tens of thousands of small dicts that all stay alive; left on, the collector
+    walks them again and again and takes about two thirds of the build time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(seed: int, years: int, end: dt.date, routine_visits: int | None) -> Resource:
+    """The whole record; ``routine_visits`` replaces the quarterly rhythm for large records."""
+    if years < MIN_YEARS:
+        raise ValueError(f"years must be at least {MIN_YEARS} for the story to unfold, got {years}")
+    start = _years_before(end, years)
+    if start.year - BIRTH_YEAR < 18:
+        raise ValueError(f"the record must start in adulthood: years={years} reaches {start}")
+    rng = random.Random(seed)
+    schedule = plan_schedule(rng, start, end, routine_visits)
+    story = plan_story(rng, start, end, schedule)
     draws = plan_draws(rng, schedule, story)
-    people = add_people(record, seed, birth_date)
-    visit_ids = [record.new_id() for _ in visits]
-    acute_id, stay_id = record.new_id(), record.new_id()
-    first = visits[0]
 
-    def at_visit(index: int) -> Reference:
-        return ref(visit_ids[index])
+    ctx = start_record(seed, rng, schedule, story)
+    problems = add_problems(ctx, draws)
+    add_medications(ctx, problems)
+    add_immunizations(ctx)
+    add_gp_encounters(ctx, problems)
+    add_cardiology(ctx, problems)
+    stay = add_hospital_stay(ctx, problems)
+    add_retinal_exams(ctx, _first_draw(draws, "hba1c", lambda value: value >= 6.5).at)
+    add_labs(ctx, draws, stay)
 
-    record.add(allergy(people.patient, first.at, people.gp))
-    hypertension = record.add(
-        condition(HYPERTENSION, people.patient, first.at, first.at, at_visit(0), people.gp)
-    )
-    cholesterol = record.add(
-        condition(HYPERCHOLESTEROLAEMIA, people.patient, first.draw_at, first.at, at_visit(0), people.gp)
-    )
-    onset = schedule.acute_at - dt.timedelta(days=4)
-    bronchitis = record.add(
-        condition(ACUTE_BRONCHITIS, people.patient, onset, schedule.acute_at, ref(acute_id),
-                  people.gp, resolved=schedule.acute_at + dt.timedelta(days=21))
-    )
-    diabetes_draw = _first_draw(draws, "hba1c", lambda value: value >= 6.5)
-    assert diabetes_draw.visit is not None
-    diabetes = record.add(
-        condition(TYPE_2_DIABETES, people.patient, diabetes_draw.at, visits[diabetes_draw.visit].at,
-                  at_visit(diabetes_draw.visit), people.gp)
-    )
-    hyperkalaemia = record.add(
-        condition(HYPERKALAEMIA, people.patient, stay.alert_draw_at, stay.admitted_at, ref(stay_id),
-                  people.cardiologist, resolved=stay.discharged_at)
-    )
-    # CKD needs three months of eGFR below 60: recorded at the first visit after that.
-    ckd_draw = _first_draw(draws, "egfr", lambda value: value < 60)
-    assert ckd_draw.visit is not None
-    confirmed = ckd_draw.at + dt.timedelta(days=90)
-    ckd_visit = next(
-        (i for i, visit in enumerate(visits) if visit.at >= confirmed), len(visits) - 1
-    )
-    ckd_visit = max(ckd_visit, ckd_draw.visit)
-    record.add(
-        condition(CKD_STAGE_3A, people.patient, ckd_draw.at, visits[ckd_visit].at,
-                  at_visit(ckd_visit), people.gp)
-    )
-
-    record.add(
-        medication_request(RAMIPRIL, people.patient, first.at, people.gp, at_visit(0), hypertension,
-                           stopped=(stay.discharged_at, "hyperkaliémie sous ramipril"))
-    )
-    statin = schedule.statin_visit
-    record.add(
-        medication_request(ATORVASTATIN, people.patient, visits[statin].at, people.gp,
-                           at_visit(statin), cholesterol)
-    )
-    metformin = schedule.metformin_visit
-    record.add(
-        medication_request(METFORMIN, people.patient, visits[metformin].at, people.gp,
-                           at_visit(metformin), diabetes)
-    )
-    record.add(
-        medication_request(AMLODIPINE, people.patient, stay.discharged_at, people.cardiologist,
-                           ref(stay_id), hypertension)
-    )
-    record.add(medication_statement(people.patient, schedule.acute_at, ref(acute_id), bronchitis))
-    add_immunizations(record, rng, schedule, people)
-
-    reasons = {"hypertension": hypertension, "bronchitis": bronchitis}
-    add_gp_encounters(record, rng, schedule, story, people, visit_ids, acute_id, reasons)
-    add_cardiology(record, rng, schedule, people, hypertension)
-    stay_ref = record.add(
-        hospitalization(
-            encounter("hospital", stay.admitted_at, stay.discharged_at, people.patient,
-                      people.cardiologist, [hyperkalaemia]),
-            hyperkalaemia,
-        ),
-        stay_id,
-    )
-    add_retinal_exams(record, rng, people, diabetes_draw.at, end)
-    add_labs(record, rng, draws, people, stay_ref)
-
+    synthetic = {"system": DEMO_SYSTEM, "code": "synthetic", "display": "Synthetic demo data"}
     return {
         "resourceType": "Bundle",
-        "id": record.new_id(),
-        "meta": {"tag": [{"system": DEMO_SYSTEM, "code": "synthetic", "display": "Synthetic demo data"}]},
+        "id": ctx.record.new_id(),
+        "meta": {"tag": [synthetic]},
         "type": "collection",
         "timestamp": fhir_datetime(dt.datetime.combine(end, dt.time(20, 0))),
-        "entry": record.entries,
+        "entry": ctx.record.entries,
     }
 
 
@@ -1410,29 +1481,35 @@ def build_demo_bundle(
     seed: int = 2026, years: int = 6, end: dt.date = DEFAULT_END
 ) -> dict[str, Any]:
     """A FHIR R4 Bundle of type 'collection' for one synthetic person."""
-    return _build(seed, years, end, routine_visits=None)
+    with _collector_paused():
+        return _build(seed, years, end, routine_visits=None)
 
 
 def build_large_bundle(seed: int, target_resources: int, years: int = 10) -> dict[str, Any]:
     """Same kind of person, with enough encounters/labs/vitals that the bundle holds about
     target_resources entries (within 5%); used by benches (e.g. 20,000 resources)."""
+    with _collector_paused():
+        return _build_to_size(seed, target_resources, years)
 
-    def size(visits: int) -> int:
-        return len(_build(seed, years, DEFAULT_END, visits)["entry"])
 
-    # Each routine visit adds about the same number of resources: measure it on two small
-    # records, then solve for the visit count (one correction covers rounding effects).
+def _build_to_size(seed: int, target_resources: int, years: int) -> Resource:
+    """Each routine visit adds about the same number of resources (encounter, vitals, labs):
+    measure it on two small records, solve for the visit count, correct once if needed."""
+
+    def build(visits: int) -> Resource:
+        return _build(seed, years, DEFAULT_END, visits)
+
     small, larger = 20, 40
-    base = size(small)
-    per_visit = (size(larger) - base) / (larger - small)
+    base = len(build(small)["entry"])
+    per_visit = (len(build(larger)["entry"]) - base) / (larger - small)
     visits = small + round((target_resources - base) / per_visit)
     if visits < small:
         raise ValueError(
             f"target_resources={target_resources} is too small: a {years}-year record "
             f"holds at least {base} resources"
         )
-    bundle = _build(seed, years, DEFAULT_END, visits)
+    bundle = build(visits)
     error = len(bundle["entry"]) - target_resources
-    if abs(error) > target_resources * 0.01:
-        bundle = _build(seed, years, DEFAULT_END, visits - round(error / per_visit))
+    if abs(error) > target_resources * 0.02:
+        bundle = build(visits - round(error / per_visit))
     return bundle

@@ -7,6 +7,7 @@ GET, search outcomes) are skipped with a reason rather than applied.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ BUNDLE_TYPES = frozenset(
      "transaction-response", "batch-response"}
 )
 _STORE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The urn:uuid fullUrl of a resource sent without an id becomes its id: it must be a UUID.
+_URN_UUID = re.compile(r"urn:uuid:[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def _check_type(display: str, place: str, resource_type: object) -> None:
 
 def _unpack_bundle(display: str, bundle: dict[str, Any], place: str, parsed: ParsedFile) -> None:
     bundle_type = bundle.get("type")
-    if bundle_type not in BUNDLE_TYPES:
+    if not isinstance(bundle_type, str) or bundle_type not in BUNDLE_TYPES:
         raise ImportFailedError(
             display, f"{place}.type", f"{bundle_type!r} is not a Bundle type of FHIR R4"
         )
@@ -122,6 +125,17 @@ def _unpack_bundle(display: str, bundle: dict[str, Any], place: str, parsed: Par
             )
             continue
         full_url = entry.get("fullUrl")
+        if (
+            isinstance(full_url, str)
+            and full_url.startswith("urn:uuid:")
+            and not isinstance(resource.get("id"), str)
+            and not _URN_UUID.fullmatch(full_url)
+        ):
+            raise ImportFailedError(
+                display,
+                f"{entry_place}.fullUrl",
+                f"{full_url!r} is not a valid urn:uuid (urn:uuid: then a UUID)",
+            )
         parsed.candidates.append(
             Candidate(resource, resource_place, full_url if isinstance(full_url, str) else None)
         )

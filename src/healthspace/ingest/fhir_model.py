@@ -6,54 +6,221 @@ import re
 
 # Every resource type of FHIR R4 (4.0.1).
 R4_RESOURCE_TYPES = frozenset(
-    """
-    Account ActivityDefinition AdverseEvent AllergyIntolerance Appointment AppointmentResponse
-    AuditEvent Basic Binary BiologicallyDerivedProduct BodyStructure Bundle CapabilityStatement
-    CarePlan CareTeam CatalogEntry ChargeItem ChargeItemDefinition Claim ClaimResponse
-    ClinicalImpression CodeSystem Communication CommunicationRequest CompartmentDefinition
-    Composition ConceptMap Condition Consent Contract Coverage CoverageEligibilityRequest
-    CoverageEligibilityResponse DetectedIssue Device DeviceDefinition DeviceMetric DeviceRequest
-    DeviceUseStatement DiagnosticReport DocumentManifest DocumentReference EffectEvidenceSynthesis
-    Encounter Endpoint EnrollmentRequest EnrollmentResponse EpisodeOfCare EventDefinition Evidence
-    EvidenceVariable ExampleScenario ExplanationOfBenefit FamilyMemberHistory Flag Goal
-    GraphDefinition Group GuidanceResponse HealthcareService ImagingStudy Immunization
-    ImmunizationEvaluation ImmunizationRecommendation ImplementationGuide InsurancePlan Invoice
-    Library Linkage List Location Measure MeasureReport Media Medication MedicationAdministration
-    MedicationDispense MedicationKnowledge MedicationRequest MedicationStatement MedicinalProduct
-    MedicinalProductAuthorization MedicinalProductContraindication MedicinalProductIndication
-    MedicinalProductIngredient MedicinalProductInteraction MedicinalProductManufactured
-    MedicinalProductPackaged MedicinalProductPharmaceutical MedicinalProductUndesirableEffect
-    MessageDefinition MessageHeader MolecularSequence NamingSystem NutritionOrder Observation
-    ObservationDefinition OperationDefinition OperationOutcome Organization OrganizationAffiliation
-    Parameters Patient PaymentNotice PaymentReconciliation Person PlanDefinition Practitioner
-    PractitionerRole Procedure Provenance Questionnaire QuestionnaireResponse RelatedPerson
-    RequestGroup ResearchDefinition ResearchElementDefinition ResearchStudy ResearchSubject
-    RiskAssessment RiskEvidenceSynthesis Schedule SearchParameter ServiceRequest Slot Specimen
-    SpecimenDefinition StructureDefinition StructureMap Subscription Substance
-    SubstanceNucleicAcid SubstancePolymer SubstanceProtein SubstanceReferenceInformation
-    SubstanceSourceMaterial SubstanceSpecification SupplyDelivery SupplyRequest Task
-    TerminologyCapabilities TestReport TestScript ValueSet VerificationResult VisionPrescription
-    """.split()
+    [
+        "Account",
+        "ActivityDefinition",
+        "AdverseEvent",
+        "AllergyIntolerance",
+        "Appointment",
+        "AppointmentResponse",
+        "AuditEvent",
+        "Basic",
+        "Binary",
+        "BiologicallyDerivedProduct",
+        "BodyStructure",
+        "Bundle",
+        "CapabilityStatement",
+        "CarePlan",
+        "CareTeam",
+        "CatalogEntry",
+        "ChargeItem",
+        "ChargeItemDefinition",
+        "Claim",
+        "ClaimResponse",
+        "ClinicalImpression",
+        "CodeSystem",
+        "Communication",
+        "CommunicationRequest",
+        "CompartmentDefinition",
+        "Composition",
+        "ConceptMap",
+        "Condition",
+        "Consent",
+        "Contract",
+        "Coverage",
+        "CoverageEligibilityRequest",
+        "CoverageEligibilityResponse",
+        "DetectedIssue",
+        "Device",
+        "DeviceDefinition",
+        "DeviceMetric",
+        "DeviceRequest",
+        "DeviceUseStatement",
+        "DiagnosticReport",
+        "DocumentManifest",
+        "DocumentReference",
+        "EffectEvidenceSynthesis",
+        "Encounter",
+        "Endpoint",
+        "EnrollmentRequest",
+        "EnrollmentResponse",
+        "EpisodeOfCare",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "ExplanationOfBenefit",
+        "FamilyMemberHistory",
+        "Flag",
+        "Goal",
+        "GraphDefinition",
+        "Group",
+        "GuidanceResponse",
+        "HealthcareService",
+        "ImagingStudy",
+        "Immunization",
+        "ImmunizationEvaluation",
+        "ImmunizationRecommendation",
+        "ImplementationGuide",
+        "InsurancePlan",
+        "Invoice",
+        "Library",
+        "Linkage",
+        "List",
+        "Location",
+        "Measure",
+        "MeasureReport",
+        "Media",
+        "Medication",
+        "MedicationAdministration",
+        "MedicationDispense",
+        "MedicationKnowledge",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicinalProduct",
+        "MedicinalProductAuthorization",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductIngredient",
+        "MedicinalProductInteraction",
+        "MedicinalProductManufactured",
+        "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical",
+        "MedicinalProductUndesirableEffect",
+        "MessageDefinition",
+        "MessageHeader",
+        "MolecularSequence",
+        "NamingSystem",
+        "NutritionOrder",
+        "Observation",
+        "ObservationDefinition",
+        "OperationDefinition",
+        "OperationOutcome",
+        "Organization",
+        "OrganizationAffiliation",
+        "Parameters",
+        "Patient",
+        "PaymentNotice",
+        "PaymentReconciliation",
+        "Person",
+        "PlanDefinition",
+        "Practitioner",
+        "PractitionerRole",
+        "Procedure",
+        "Provenance",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "RelatedPerson",
+        "RequestGroup",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "ResearchStudy",
+        "ResearchSubject",
+        "RiskAssessment",
+        "RiskEvidenceSynthesis",
+        "Schedule",
+        "SearchParameter",
+        "ServiceRequest",
+        "Slot",
+        "Specimen",
+        "SpecimenDefinition",
+        "StructureDefinition",
+        "StructureMap",
+        "Subscription",
+        "Substance",
+        "SubstanceNucleicAcid",
+        "SubstancePolymer",
+        "SubstanceProtein",
+        "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial",
+        "SubstanceSpecification",
+        "SupplyDelivery",
+        "SupplyRequest",
+        "Task",
+        "TerminologyCapabilities",
+        "TestReport",
+        "TestScript",
+        "ValueSet",
+        "VerificationResult",
+        "VisionPrescription",
+    ]
 )
 
 # Reference data that belongs to no person: clinicians, places, products and definitions.
 SHARED_TYPES = frozenset(
-    """
-    ActivityDefinition CapabilityStatement CatalogEntry ChargeItemDefinition CodeSystem
-    CompartmentDefinition ConceptMap DeviceDefinition EffectEvidenceSynthesis Endpoint
-    EventDefinition Evidence EvidenceVariable ExampleScenario GraphDefinition HealthcareService
-    ImplementationGuide InsurancePlan Library Location Measure Medication MedicationKnowledge
-    MedicinalProduct MedicinalProductAuthorization MedicinalProductContraindication
-    MedicinalProductIndication MedicinalProductIngredient MedicinalProductInteraction
-    MedicinalProductManufactured MedicinalProductPackaged MedicinalProductPharmaceutical
-    MedicinalProductUndesirableEffect MessageDefinition NamingSystem ObservationDefinition
-    OperationDefinition Organization OrganizationAffiliation PlanDefinition Practitioner
-    PractitionerRole Questionnaire ResearchDefinition ResearchElementDefinition
-    RiskEvidenceSynthesis SearchParameter SpecimenDefinition StructureDefinition StructureMap
-    Substance SubstanceNucleicAcid SubstancePolymer SubstanceProtein
-    SubstanceReferenceInformation SubstanceSourceMaterial SubstanceSpecification
-    TerminologyCapabilities TestScript ValueSet Device
-    """.split()
+    [
+        "ActivityDefinition",
+        "CapabilityStatement",
+        "CatalogEntry",
+        "ChargeItemDefinition",
+        "CodeSystem",
+        "CompartmentDefinition",
+        "ConceptMap",
+        "DeviceDefinition",
+        "EffectEvidenceSynthesis",
+        "Endpoint",
+        "EventDefinition",
+        "Evidence",
+        "EvidenceVariable",
+        "ExampleScenario",
+        "GraphDefinition",
+        "HealthcareService",
+        "ImplementationGuide",
+        "InsurancePlan",
+        "Library",
+        "Location",
+        "Measure",
+        "Medication",
+        "MedicationKnowledge",
+        "MedicinalProduct",
+        "MedicinalProductAuthorization",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductIngredient",
+        "MedicinalProductInteraction",
+        "MedicinalProductManufactured",
+        "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical",
+        "MedicinalProductUndesirableEffect",
+        "MessageDefinition",
+        "NamingSystem",
+        "ObservationDefinition",
+        "OperationDefinition",
+        "Organization",
+        "OrganizationAffiliation",
+        "PlanDefinition",
+        "Practitioner",
+        "PractitionerRole",
+        "Questionnaire",
+        "ResearchDefinition",
+        "ResearchElementDefinition",
+        "RiskEvidenceSynthesis",
+        "SearchParameter",
+        "SpecimenDefinition",
+        "StructureDefinition",
+        "StructureMap",
+        "Substance",
+        "SubstanceNucleicAcid",
+        "SubstancePolymer",
+        "SubstanceProtein",
+        "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial",
+        "SubstanceSpecification",
+        "TerminologyCapabilities",
+        "TestScript",
+        "ValueSet",
+        "Device",
+    ]
 )
 
 # Resources that describe an exchange rather than a record: never stored.
@@ -63,11 +230,18 @@ TRANSIENT_TYPES = frozenset({"Bundle", "OperationOutcome", "Parameters", "Messag
 PERSON_ELEMENTS = ("subject", "patient", "beneficiary", "for")
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"
-_TIME = r"([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))"
-DATE_PATTERN = re.compile(_DATE)
-DATETIME_PATTERN = re.compile(rf"{_DATE}(T{_TIME})?")
-INSTANT_PATTERN = re.compile(rf"\d{{4}}-\d\d-\d\dT{_TIME}")
+# The R4 regexes of date, dateTime and instant. ASCII digits only (``\d`` would take any
+# script's digits), year 0000 refused, and a time only after a full date.
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_MONTH = r"(0[1-9]|1[0-2])"
+_DAY = r"(0[1-9]|[12][0-9]|3[01])"
+_TIME = (
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+    r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+)
+DATE_PATTERN = re.compile(rf"{_YEAR}(-{_MONTH}(-{_DAY})?)?")
+DATETIME_PATTERN = re.compile(rf"{_YEAR}(-{_MONTH}(-{_DAY}(T{_TIME})?)?)?")
+INSTANT_PATTERN = re.compile(rf"{_YEAR}-{_MONTH}-{_DAY}T{_TIME}")
 
 # Top-level date elements checked on the hot path, with the FHIR type each must follow.
 DATE_ELEMENTS: dict[str, re.Pattern[str]] = {
@@ -84,6 +258,26 @@ DATE_ELEMENTS: dict[str, re.Pattern[str]] = {
     "dateAsserted": DATETIME_PATTERN,
     "date": DATETIME_PATTERN,
 }
+
+# Where a resource type gives one of those elements another FHIR type than the table above.
+DATE_ELEMENT_EXCEPTIONS: dict[tuple[str, str], re.Pattern[str]] = {
+    ("Contract", "issued"): DATETIME_PATTERN,
+    ("TestReport", "issued"): DATETIME_PATTERN,
+    ("DocumentReference", "date"): INSTANT_PATTERN,
+}
+
+# Types whose ``subject`` is a list of References (0..*) in R4; elsewhere it is one Reference.
+SUBJECT_LIST_TYPES = frozenset(
+    {
+        "Account",
+        "Contract",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductInteraction",
+        "MedicinalProductPackaged",
+        "MedicinalProductUndesirableEffect",
+    }
+)
 
 # Elements a resource cannot be understood without (cardinality 1..1 in R4) for the types the
 # record's views rely on. Other types are checked for type, id, dates and references only.

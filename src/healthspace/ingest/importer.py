@@ -158,7 +158,9 @@ class Importer:
         report.files_imported += 1
         report.kept_references += unit.kept_references
         for skipped in parsed.skipped:
-            report.skipped.append({"path": str(path), "place": skipped.place, "reason": skipped.reason})
+            report.skipped.append(
+                {"path": str(path), "place": skipped.place, "reason": skipped.reason}
+            )
         for (space, resource_type), count in (result.created + result.updated).items():
             report.imported[resource_type] += count
             if space != SHARED_SPACE:

@@ -54,7 +54,7 @@ class PreparedResource:
     space: str
     resource_type: str
     fhir_id: str
-    payload: bytes  # canonical JSON (sorted keys), references rewritten
+    payload: bytes  # compact JSON in the file's key order, references rewritten
     place: str
 
 
@@ -96,9 +96,7 @@ class _Problems:
         if self.items:
             (place, reason), *others = self.items
             error = ImportFailedError(self.path, place, reason, others)
-            error.missing_references = all(
-                r.startswith(MISSING_REFERENCE) for _, r in self.items
-            )
+            error.missing_references = all(r.startswith(MISSING_REFERENCE) for _, r in self.items)
             raise error
 
 
@@ -295,41 +293,47 @@ def _link_references(
     unit: _Unit, lookup: RecordLookup, spaces: dict[Key, str], prepared: PreparedUnit
 ) -> None:
     outside: dict[Key, list[tuple[str, str]]] = defaultdict(list)  # key → (space, place)
+    # Resources of a file share most of their references (the patient, the encounter): resolve
+    # each distinct reference once, to the bytes that replace it.
+    resolved: dict[bytes, tuple[Key | None, bool, bytes]] = {}
+
+    def resolve(raw: bytes) -> tuple[Key | None, bool, bytes]:
+        key, required = (None, False) if b"\\" in raw else unit.target(raw.decode())
+        written = b'"reference":"' + raw + b'"'
+        if key is None:
+            return None, required, written
+        return key, required, b'"reference":"' + f"{key[0]}/{key[1]}".encode() + b'"'
+
     for candidate, rtype, rid in unit.items:
         space = spaces[(rtype, rid)]
-        payload = orjson.dumps(candidate.resource, option=orjson.OPT_SORT_KEYS)
-        rewrites: dict[bytes, bytes] = {}
-        for raw in set(_REFERENCE.findall(payload)):
-            if b"\\" in raw:
-                prepared.kept_references += 1
-                continue
-            reference = raw.decode()
-            if reference.startswith("#"):
-                continue
-            key, required = unit.target(reference)
+        place = candidate.place
+
+        def link(match: re.Match[bytes], space: str = space, place: str = place) -> bytes:
+            raw = match.group(1)
+            if raw[:1] == b"#":
+                return match.group(0)
+            target = resolved.get(raw)
+            if target is None:
+                target = resolved[raw] = resolve(raw)
+            key, required, replacement = target
             if key is None:
                 if required:
                     unit.problems.add(
-                        candidate.place, f"{MISSING_REFERENCE}: {reference} is not in this file"
+                        place, f"{MISSING_REFERENCE}: {raw.decode()} is not in this file"
                     )
                 else:
                     prepared.kept_references += 1
-                continue
-            target_space = spaces.get(key)
-            if key in unit.by_key:
-                if target_space not in (space, SHARED_SPACE) and target_space is not None:
+            elif key in unit.by_key:
+                if spaces.get(key, SHARED_SPACE) not in (space, SHARED_SPACE):
                     unit.problems.add(
-                        candidate.place,
-                        f"refers to {key[0]}/{key[1]}, which belongs to another person",
+                        place, f"refers to {key[0]}/{key[1]}, which belongs to another person"
                     )
             else:
-                outside[key].append((space, candidate.place))
-            relative = f"{key[0]}/{key[1]}".encode()
-            if raw != relative:
-                rewrites[raw] = relative
-        for old, new in rewrites.items():
-            payload = payload.replace(b'"reference":"' + old + b'"', b'"reference":"' + new + b'"')
-        prepared.resources.append(PreparedResource(space, rtype, rid, payload, candidate.place))
+                outside[key].append((space, place))
+            return replacement
+
+        payload = _REFERENCE.sub(link, orjson.dumps(candidate.resource))
+        prepared.resources.append(PreparedResource(space, rtype, rid, payload, place))
     if outside:
         wanted_spaces = {space for places in outside.values() for space, _ in places}
         found = lookup.existing(set(outside), wanted_spaces | {SHARED_SPACE})

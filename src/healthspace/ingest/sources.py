@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from healthspace.errors import ImportFailedError
 
@@ -80,11 +81,11 @@ def _read_limited(path: Path, limit: int) -> bytes:
         raise ImportFailedError(display, "", f"cannot be read ({exc.strerror})") from exc
 
 
-def _gunzip_limited(handle: object, limit: int, display: str, too_big: str) -> bytes:
+def _gunzip_limited(handle: BinaryIO, limit: int, display: str, too_big: str) -> bytes:
     parts: list[bytes] = []
     total = 0
     try:
-        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:  # type: ignore[arg-type]
+        with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
             while chunk := stream.read(_CHUNK):
                 total += len(chunk)
                 if total > limit:

@@ -57,9 +57,11 @@ def patient_profile(patient: dict[str, Any]) -> dict[str, str | None]:
     chosen = next((n for n in names if n.get("use") == "official"), names[0] if names else None)
     name = None
     if isinstance(chosen, dict):
-        name = chosen.get("text") or " ".join(
-            [*chosen.get("given", []), chosen.get("family", "")]
-        ).strip() or None
+        name = (
+            chosen.get("text")
+            or " ".join([*chosen.get("given", []), chosen.get("family", "")]).strip()
+            or None
+        )
     return {"name": name, "birth_date": patient.get("birthDate")}
 
 
@@ -117,12 +119,15 @@ class Vault:
                 select(spaces.c.wrapped_key).where(spaces.c.id == space)
             ).first()
             if row is None:
-                raise NotFoundError(f"No person with id {space!r}. List them with: healthspace persons")
+                raise NotFoundError(
+                    f"No person with id {space!r}. List them with: healthspace persons"
+                )
             key = self._master.unwrap(row.wrapped_key, space)
             self._keys[space] = key
         return key
 
-    def _ensure_space(self, connection: Connection, space: str) -> DataKey:
+    def _ensure_space(self, connection: Connection, space: str) -> tuple[DataKey, bool]:
+        """The space's key, and whether the space was created just now (so holds nothing)."""
         exists = connection.execute(select(spaces.c.id).where(spaces.c.id == space)).first()
         if exists is None:
             key = new_data_key()
@@ -135,8 +140,8 @@ class Vault:
                 )
             )
             self._keys[space] = key
-            return key
-        return self._key(connection, space)
+            return key, True
+        return self._key(connection, space), False
 
     def _require_person(self, connection: Connection, person: str) -> DataKey:
         if person == SHARED_SPACE:
@@ -157,30 +162,32 @@ class Vault:
         unchanged = 0
         at = now_iso()
         for space, group in by_space.items():
-            key = self._ensure_space(connection, space)
+            key, is_new = self._ensure_space(connection, space)
             for chunk in _chunks(group):
-                existing = {
-                    (row.resource_type, row.fhir_id): row
-                    for row in connection.execute(
-                        select(
-                            resources.c.pk,
-                            resources.c.resource_type,
-                            resources.c.fhir_id,
-                            resources.c.version,
-                            resources.c.digest,
-                            resources.c.payload,
-                            resources.c.updated_at,
-                        ).where(
-                            resources.c.space == space,
-                            tuple_(resources.c.resource_type, resources.c.fhir_id).in_(
-                                [(i.resource_type, i.fhir_id) for i in chunk]
-                            ),
+                existing = (
+                    {}
+                    if is_new
+                    else {
+                        (row.resource_type, row.fhir_id): row
+                        for row in connection.execute(
+                            select(
+                                resources.c.pk,
+                                resources.c.resource_type,
+                                resources.c.fhir_id,
+                                resources.c.version,
+                                resources.c.payload,
+                                resources.c.updated_at,
+                            ).where(
+                                resources.c.space == space,
+                                tuple_(resources.c.resource_type, resources.c.fhir_id).in_(
+                                    [(i.resource_type, i.fhir_id) for i in chunk]
+                                ),
+                            )
                         )
-                    )
-                }
+                    }
+                )
                 new_rows = []
                 for item in chunk:
-                    digest = key.digest(item.payload)
                     sealed_context = _context(space, item.resource_type, item.fhir_id)
                     old = existing.get((item.resource_type, item.fhir_id))
                     if old is None:
@@ -190,16 +197,15 @@ class Vault:
                                 "resource_type": item.resource_type,
                                 "fhir_id": item.fhir_id,
                                 "version": 1,
-                                "digest": digest,
                                 "payload": key.seal(item.payload, sealed_context),
                                 "updated_at": at,
                             }
                         )
                         created[(space, item.resource_type)] += 1
-                    elif old.digest == digest:
+                    elif _same_content(key.open(old.payload, sealed_context), item.payload):
                         unchanged += 1
                     else:
-                        self._new_version(connection, key, space, item, old, digest, at)
+                        self._new_version(connection, key, space, item, old, at)
                         updated[(space, item.resource_type)] += 1
                 if new_rows:
                     connection.execute(insert(resources), new_rows)
@@ -228,7 +234,6 @@ class Vault:
         space: str,
         item: PreparedResource,
         old: Any,
-        digest: bytes,
         at: str,
     ) -> None:
         """Keep the previous version in history; nothing is silently overwritten."""
@@ -247,7 +252,6 @@ class Vault:
             .where(resources.c.pk == old.pk)
             .values(
                 version=old.version + 1,
-                digest=digest,
                 payload=key.seal(item.payload, _context(space, item.resource_type, item.fhir_id)),
                 updated_at=at,
             )
@@ -257,7 +261,7 @@ class Vault:
 
     def persons(self, actor: str) -> list[PersonSummary]:
         with self.engine.begin() as connection:
-            counts = dict(
+            counts: dict[str, int] = dict(
                 connection.execute(
                     select(resources.c.space, func.count()).group_by(resources.c.space)
                 ).all()
@@ -275,7 +279,10 @@ class Vault:
                     profile = orjson.loads(key.open(row.profile, b"profile:" + row.id.encode()))
                 result.append(
                     PersonSummary(
-                        row.id, profile.get("name"), profile.get("birth_date"), counts.get(row.id, 0)
+                        row.id,
+                        profile.get("name"),
+                        profile.get("birth_date"),
+                        counts.get(row.id, 0),
                     )
                 )
             self.audit.append(
@@ -292,7 +299,10 @@ class Vault:
             counts = Counter(r["resourceType"] for r in found)
             self.audit.append(
                 connection,
-                [AuditEvent(actor, "read", person, t, f"count={n}") for t, n in sorted(counts.items())]
+                [
+                    AuditEvent(actor, "read", person, t, f"count={n}")
+                    for t, n in sorted(counts.items())
+                ]
                 or [AuditEvent(actor, "read", person, resource_type, "count=0")],
             )
         return found
@@ -309,34 +319,40 @@ class Vault:
             ).first()
             if row is None:
                 raise NotFoundError(f"{resource_type}/{fhir_id} is not in this person's record.")
-            self.audit.append(connection, [AuditEvent(actor, "read", person, resource_type, "count=1")])
-            return dict(orjson.loads(key.open(row.payload, _context(person, resource_type, fhir_id))))
+            self.audit.append(
+                connection, [AuditEvent(actor, "read", person, resource_type, "count=1")]
+            )
+            return dict(
+                orjson.loads(key.open(row.payload, _context(person, resource_type, fhir_id)))
+            )
 
     def _read(
         self, connection: Connection, space: str, resource_type: str | None
     ) -> Iterator[dict[str, Any]]:
-        key = self._require_person(connection, space) if space != SHARED_SPACE else self._key(
-            connection, space
+        key = (
+            self._require_person(connection, space)
+            if space != SHARED_SPACE
+            else self._key(connection, space)
         )
-        query = select(
-            resources.c.resource_type, resources.c.fhir_id, resources.c.payload
-        ).where(resources.c.space == space)
+        query = select(resources.c.resource_type, resources.c.fhir_id, resources.c.payload).where(
+            resources.c.space == space
+        )
         if resource_type:
             query = query.where(resources.c.resource_type == resource_type)
         for row in connection.execute(query.order_by(resources.c.pk)):
-            yield orjson.loads(key.open(row.payload, _context(space, row.resource_type, row.fhir_id)))
+            yield orjson.loads(
+                key.open(row.payload, _context(space, row.resource_type, row.fhir_id))
+            )
 
     def _read_shared(self, connection: Connection, keys: Iterable[Key]) -> list[dict[str, Any]]:
         wanted = sorted(set(keys))
         if not wanted:
             return []
-        exists = connection.execute(
-            select(spaces.c.id).where(spaces.c.id == SHARED_SPACE)
-        ).first()
+        exists = connection.execute(select(spaces.c.id).where(spaces.c.id == SHARED_SPACE)).first()
         if exists is None:
             return []
         key = self._key(connection, SHARED_SPACE)
-        found = []
+        found: list[dict[str, Any]] = []
         for chunk in _chunks(wanted):
             rows = connection.execute(
                 select(resources.c.resource_type, resources.c.fhir_id, resources.c.payload)
@@ -347,7 +363,9 @@ class Vault:
                 .order_by(resources.c.pk)
             )
             found.extend(
-                orjson.loads(key.open(r.payload, _context(SHARED_SPACE, r.resource_type, r.fhir_id)))
+                orjson.loads(
+                    key.open(r.payload, _context(SHARED_SPACE, r.resource_type, r.fhir_id))
+                )
                 for r in rows
             )
         return found
@@ -371,7 +389,10 @@ class Vault:
             counts = Counter(r["resourceType"] for r in own)
             self.audit.append(
                 connection,
-                [AuditEvent(actor, "export", person, t, f"count={n}") for t, n in sorted(counts.items())]
+                [
+                    AuditEvent(actor, "export", person, t, f"count={n}")
+                    for t, n in sorted(counts.items())
+                ]
                 or [AuditEvent(actor, "export", person, None, "count=0")],
             )
         return {
@@ -419,6 +440,11 @@ class Vault:
     def verify_audit(self) -> AuditReport:
         with self.engine.begin() as connection:
             return self.audit.verify(connection)
+
+
+def _same_content(stored: bytes, incoming: bytes) -> bool:
+    """Byte-equal is the common case (a re-import); else compare as JSON, ignoring key order."""
+    return stored == incoming or orjson.loads(stored) == orjson.loads(incoming)
 
 
 def _person(space: str) -> str | None:

@@ -7,6 +7,8 @@ shared space can never collide with a person.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +23,17 @@ from sqlalchemy import (
 
 SHARED_SPACE = "~shared"
 
+
+class SealedBytes(LargeBinary):
+    """Bytes passed to the driver as they are: both drivers take ``bytes`` for BLOB/BYTEA, and
+    SQLAlchemy's per-value conversion was a tenth of the import time."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+
 metadata = MetaData()
 
 # BigInteger primary keys autoincrement on PostgreSQL; SQLite needs INTEGER for its rowid alias.
@@ -31,9 +44,9 @@ spaces = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),  # "person" or "shared"
-    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("wrapped_key", SealedBytes, nullable=False),
     # Sealed JSON {"name", "birth_date"} so listing persons needs no payload decryption.
-    Column("profile", LargeBinary, nullable=True),
+    Column("profile", SealedBytes, nullable=True),
     Column("created_at", String(32), nullable=False),
 )
 
@@ -45,8 +58,7 @@ resources = Table(
     Column("resource_type", String(64), nullable=False),
     Column("fhir_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("digest", LargeBinary(32), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
+    Column("payload", SealedBytes, nullable=False),
     Column("updated_at", String(32), nullable=False),
     UniqueConstraint("space", "resource_type", "fhir_id", name="uq_resources_identity"),
 )
@@ -60,7 +72,7 @@ resource_history = Table(
     Column("resource_type", String(64), nullable=False),
     Column("fhir_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
+    Column("payload", SealedBytes, nullable=False),
     Column("updated_at", String(32), nullable=False),
 )
 

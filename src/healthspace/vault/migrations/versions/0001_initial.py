@@ -31,7 +31,6 @@ def upgrade() -> None:
         sa.Column("resource_type", sa.String(64), nullable=False),
         sa.Column("fhir_id", sa.String(64), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("digest", sa.LargeBinary(32), nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
         sa.Column("updated_at", sa.String(32), nullable=False),
         sa.UniqueConstraint("space", "resource_type", "fhir_id", name="uq_resources_identity"),

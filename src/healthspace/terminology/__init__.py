@@ -1,0 +1,1 @@
+"""Terminologies Healthspace codes against: LOINC labs, ICD-10-CM, drugs, SNOMED CT, UCUM units."""
