@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from healthspace.errors import HealthspaceError
+from healthspace.knowledge.citations import Frozen, Names, Source
+from healthspace.knowledge.folding import fold
 
 Sex = Literal["any", "female", "male"]
 Group = Literal[
@@ -60,35 +60,19 @@ class UnknownUnitError(HealthspaceError, ValueError):
         )
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Source(_Frozen):
-    publisher: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    url: str = Field(pattern=r"^https://")
-    reviewed: date
-
-
-class Names(_Frozen):
-    en: str = Field(min_length=1)
-    fr: str = Field(min_length=1)
-
-
-class Aliases(_Frozen):
+class Aliases(Frozen):
     en: tuple[str, ...] = ()
     fr: tuple[str, ...] = ()
 
 
-class Conversion(_Frozen):
+class Conversion(Frozen):
     """Multiply a value in ``unit`` by ``factor`` to get the lab's default unit."""
 
     unit: str = Field(min_length=1)
     factor: float = Field(gt=0)
 
 
-class Range(_Frozen):
+class Range(Frozen):
     """A reference interval for one population; ages in years, ``age_max`` exclusive."""
 
     sex: Sex = "any"
@@ -113,7 +97,7 @@ class Range(_Frozen):
         return self
 
 
-class LabTest(_Frozen):
+class LabTest(Frozen):
     code: str = Field(pattern=_LOINC_CODE.pattern)
     name: Names
     aliases: Aliases = Aliases()
@@ -135,7 +119,7 @@ class LabTest(_Frozen):
         return self
 
 
-class LabCatalog(_Frozen):
+class LabCatalog(Frozen):
     version: str = Field(min_length=1)
     conventions: str = Field(min_length=1)
     unit_aliases: Mapping[str, str] = Field(default_factory=dict)
@@ -175,9 +159,7 @@ def normalise_name(text: str) -> str:
 
     ``%`` and ``#`` are kept because reports tell a share from a count by them.
     """
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = folded.replace("œ", "oe").replace("æ", "ae")
-    return "".join(ch for ch in folded if ch.isalnum() or ch in "%#")
+    return "".join(ch for ch in fold(text) if ch.isalnum() or ch in "%#")
 
 
 def name_keys(lab: LabTest) -> list[str]:

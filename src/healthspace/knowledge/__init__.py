@@ -1,0 +1,1 @@
+"""Sourced medical knowledge: every item carries the authority it comes from."""
