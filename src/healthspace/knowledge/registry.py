@@ -1,0 +1,30 @@
+"""The one place where content modules register the documents they offer to search.
+
+Adding a kind of content is one provider function plus one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from healthspace.knowledge.documents import SearchDocument
+
+DocumentProvider = Callable[[], Iterable[SearchDocument]]
+
+DOCUMENT_PROVIDERS: dict[str, DocumentProvider] = {}
+
+
+def register(name: str, provider: DocumentProvider) -> None:
+    DOCUMENT_PROVIDERS[name] = provider
+
+
+def all_documents() -> list[SearchDocument]:
+    """Every registered provider's documents, in registration order."""
+    _load_builtin_providers()
+    return [doc for provider in DOCUMENT_PROVIDERS.values() for doc in provider()]
+
+
+def _load_builtin_providers() -> None:
+    # Built-in content registers through the same path as any plug-in (see STYLE.md §6).
+    # Each content module adds its own import line here.
+    pass
