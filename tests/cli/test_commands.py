@@ -76,3 +76,30 @@ def test_tampered_audit_makes_verify_fail(tmp_path: Path) -> None:
     result = run(home, "audit", "verify", "--json", check=False)
     assert result.returncode == 2
     assert json.loads(result.stdout)["first_bad_entry"] == 1
+
+
+def test_nothing_is_written_outside_the_data_folder(tmp_path: Path) -> None:
+    """With HOME and the working folder empty, only HEALTHSPACE_HOME receives files."""
+    user_home, workdir, data = tmp_path / "user", tmp_path / "work", tmp_path / "user" / "hs"
+    user_home.mkdir()
+    workdir.mkdir()
+    source = tmp_path / "in.json"
+    source.write_bytes(orjson.dumps(patient_bundle("cli-3")))
+    env = {**cli_env(data), "HOME": str(user_home), "XDG_CACHE_HOME": str(user_home / ".cache")}
+    for args in (["import", str(source)], ["persons"], ["export", "cli-3"], ["audit", "verify"]):
+        result = subprocess.run(
+            [str(HEALTHSPACE), *args, "--json"],
+            env=env,
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert [p.name for p in user_home.iterdir()] == ["hs"]
+    assert list(workdir.iterdir()) == []
+    assert {p.name for p in data.iterdir()} <= {
+        "healthspace.db",
+        "healthspace.db-wal",
+        "healthspace.db-shm",
+    }

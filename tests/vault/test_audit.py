@@ -74,3 +74,25 @@ def test_recomputed_plain_hash_cannot_forge_an_entry(hs: Healthspace) -> None:
             {"m": hashlib.sha256(b"forged").hexdigest()},
         )
     assert not hs.vault.verify_audit().valid
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(hs: Healthspace) -> None:
+    """Threads importing and reading at once: every access is audited, the chain verifies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(index: int) -> None:
+        person = f"conc-{index}"
+        data = orjson.dumps(patient_bundle(person, glucose_values=(5.0 + index,)))
+        hs.importer.import_uploads([(f"{person}.json", data)], f"worker-{index}")
+        for _ in range(3):
+            hs.vault.resources(f"worker-{index}", person)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(work, range(12)))
+    report = hs.vault.verify_audit()
+    assert report.valid, report.reason
+    with hs.vault.engine.connect() as connection:
+        reads = connection.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'read'")
+        ).scalar()
+    assert reads == 12 * 3 * 2  # Patient and Observation read, three times, by twelve workers

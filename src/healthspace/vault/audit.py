@@ -81,8 +81,8 @@ class AuditLog:
             return
         head = connection.execute(
             select(audit_head.c.seq, audit_head.c.mac).where(audit_head.c.id == 1).with_for_update()
-        ).first()
-        seq, previous = (head.seq, head.mac) if head else (0, GENESIS)
+        ).one()
+        seq, previous = head.seq, head.mac
         at = now_iso()
         rows = []
         for event in events:
@@ -93,12 +93,9 @@ class AuditLog:
             previous = _mac(self._key, previous, entry)
             rows.append({**entry.__dict__, "mac": previous})
         connection.execute(insert(audit_log), rows)
-        if head:
-            connection.execute(
-                update(audit_head).where(audit_head.c.id == 1).values(seq=seq, mac=previous)
-            )
-        else:
-            connection.execute(insert(audit_head).values(id=1, seq=seq, mac=previous))
+        connection.execute(
+            update(audit_head).where(audit_head.c.id == 1).values(seq=seq, mac=previous)
+        )
 
     def entries(self, connection: Connection, person: str | None = None) -> Iterator[AuditEntry]:
         query = select(audit_log).order_by(audit_log.c.seq)
@@ -122,9 +119,13 @@ class AuditLog:
                 return AuditReport(count, False, row.seq, f"entry {row.seq} was altered")
             previous, expected_seq, count = row.mac, expected_seq + 1, count + 1
         head = connection.execute(select(audit_head).where(audit_head.c.id == 1)).first()
-        head_seq, head_mac = (head.seq, head.mac) if head else (0, GENESIS)
+        head_seq, head_mac = (head.seq, head.mac) if head else (-1, "")
         if head_seq != count or head_mac != previous:
             return AuditReport(
-                count, False, count + 1, f"entries after {count} were deleted (head is {head_seq})"
+                count,
+                False,
+                min(count, head_seq) + 1,
+                f"the chain ends at entry {count} but its head says {head_seq}: entries were "
+                "deleted or added outside Healthspace",
             )
         return AuditReport(count, True, None, "the chain is intact")

@@ -57,12 +57,14 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(256), nullable=False),
         sa.Column("mac", sa.String(64), nullable=False),
     )
-    op.create_table(
+    head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("mac", sa.String(64), nullable=False),
     )
+    # The head row exists from the start, so concurrent first writers queue on its row lock.
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "mac": "0" * 64}])
 
 
 def downgrade() -> None:
