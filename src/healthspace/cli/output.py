@@ -13,7 +13,8 @@ from healthspace.bootstrap import Healthspace, build
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 console = Console()
-errors_console = Console(stderr=True)
+# Messages name files and places: never fold them at 80 columns when stderr is not a terminal.
+errors_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -55,14 +56,19 @@ def import_files(
         for resource_type, count in result["imported"].items():
             console.print(f"  {resource_type}: {count}")
         for item in result["skipped_items"]:
-            console.print(f"[yellow]skipped[/] {item['path']} {item['place']}: {item['reason']}")
-        for error in result["errors"]:
-            place = f" at {error['place']}" if error["place"] else ""
-            errors_console.print(f"[red]error[/] {error['path']}{place}: {error['reason']}")
+            console.print("[yellow]skipped[/]", escape(_where(item)))
 
     emit(result, as_json, render)
+    # Errors go to stderr in both forms, so a script reading --json still sees them.
+    for error in result["errors"]:
+        errors_console.print("[red]error[/]", escape(_where(error)))
     if report.nothing_imported and report.errors:
         raise typer.Exit(1)
+
+
+def _where(item: dict[str, str]) -> str:
+    place = f" at {item['place']}" if item["place"] else ""
+    return f"{item['path']}{place}: {item['reason']}"
 
 
 @app.command()

@@ -18,8 +18,17 @@ from healthspace.ingest.fhir_model import R4_RESOURCE_TYPES, TRANSIENT_TYPES
 from healthspace.ingest.sources import SourceFile
 
 BUNDLE_TYPES = frozenset(
-    {"collection", "transaction", "batch", "searchset", "document", "history", "message",
-     "transaction-response", "batch-response"}
+    {
+        "collection",
+        "transaction",
+        "batch",
+        "searchset",
+        "document",
+        "history",
+        "message",
+        "transaction-response",
+        "batch-response",
+    }
 )
 _STORE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # The urn:uuid fullUrl of a resource sent without an id becomes its id: it must be a UUID.
@@ -83,6 +92,8 @@ def _parse_json(source: SourceFile, parsed: ParsedFile) -> None:
     _check_type(display, "$", resource_type)
     if resource_type == "Bundle":
         _unpack_bundle(display, document, "$", parsed)
+    elif resource_type in TRANSIENT_TYPES:
+        parsed.skipped.append(Skipped("$", f"a {resource_type} is a message, not a record"))
     else:
         parsed.candidates.append(Candidate(document, "$"))
 

@@ -16,7 +16,7 @@ from typing import Any
 from healthspace.errors import ImportFailedError
 from healthspace.ingest.fhir_json import NotFhirFile, parse_source
 from healthspace.ingest.fhir_model import SHARED_TYPES
-from healthspace.ingest.linking import prepare_unit
+from healthspace.ingest.linking import ResourceChecker, prepare_unit
 from healthspace.ingest.sources import SourceFile, expand_paths, read_source, source_from_bytes
 from healthspace.vault.store import RecordLookupOnConnection, Vault
 from healthspace.vault.tables import SHARED_SPACE
@@ -71,9 +71,12 @@ def _type_rank(path: Path) -> tuple[int, str]:
 
 
 class Importer:
-    def __init__(self, vault: Vault, max_file_bytes: int) -> None:
+    def __init__(
+        self, vault: Vault, max_file_bytes: int, schema: ResourceChecker | None = None
+    ) -> None:
         self._vault = vault
         self._limit = max_file_bytes
+        self._schema = schema
 
     def import_paths(
         self,
@@ -144,17 +147,18 @@ class Importer:
         except NotFhirFile as note:
             report.skipped.append({"path": str(path), "place": "", "reason": str(note)})
             return None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            return _unforeseen(path, exc)
         try:
             with self._vault.engine.begin() as connection:
-                unit = prepare_unit(parsed, RecordLookupOnConnection(connection), person)
+                unit = prepare_unit(
+                    parsed, RecordLookupOnConnection(connection), person, self._schema
+                )
                 result = self._vault.store(connection, actor, unit.resources)
         except ImportFailedError as error:
             return error
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            # Structure the checks did not foresee: report it, never crash the batch.
-            return ImportFailedError(
-                str(path), "", f"has an unexpected structure ({type(exc).__name__}: {exc})"
-            )
+            return _unforeseen(path, exc)
         report.files_imported += 1
         report.kept_references += unit.kept_references
         for skipped in parsed.skipped:
@@ -168,3 +172,10 @@ class Importer:
         report.unchanged += result.unchanged
         persons.update(s for s in {r.space for r in unit.resources} if s != SHARED_SPACE)
         return None
+
+
+def _unforeseen(path: Path, exc: Exception) -> ImportFailedError:
+    """Structure the checks did not foresee: reported for that file, never a crashed batch."""
+    return ImportFailedError(
+        str(path), "", f"has an unexpected structure ({type(exc).__name__}: {exc})"
+    )

@@ -49,6 +49,12 @@ class RecordLookup(Protocol):
     def space_exists(self, space: str) -> bool: ...
 
 
+class ResourceChecker(Protocol):
+    """An extra check of each resource (the full R4 schema), answering like find_problems."""
+
+    def find_problems(self, resource: dict[str, Any]) -> list[tuple[str, str]]: ...
+
+
 @dataclass(frozen=True)
 class PreparedResource:
     space: str
@@ -111,8 +117,9 @@ def _reference_of(element: object) -> str | None:
 class _Unit:
     """One file's resources with the indexes linking needs."""
 
-    def __init__(self, parsed: ParsedFile) -> None:
+    def __init__(self, parsed: ParsedFile, checker: ResourceChecker | None = None) -> None:
         self.parsed = parsed
+        self.checker = checker
         self.problems = _Problems(parsed.path)
         self.items: list[tuple[Candidate, str, str]] = []  # candidate, type, id
         self.by_key: dict[Key, Candidate] = {}
@@ -122,7 +129,10 @@ class _Unit:
     def collect(self) -> None:
         for candidate in self.parsed.candidates:
             resource = candidate.resource
-            for relative, reason in find_problems(resource):
+            problems = find_problems(resource)
+            if not problems and self.checker is not None:
+                problems = self.checker.find_problems(resource)
+            for relative, reason in problems:
                 self.problems.add(candidate.place + relative, reason)
             resource_type = resource["resourceType"]
             resource_id = resource.get("id")
@@ -186,10 +196,13 @@ class _Unit:
 
 
 def prepare_unit(
-    parsed: ParsedFile, lookup: RecordLookup, person: str | None = None
+    parsed: ParsedFile,
+    lookup: RecordLookup,
+    person: str | None = None,
+    checker: ResourceChecker | None = None,
 ) -> PreparedUnit:
     """Validate, assign persons and rewrite references; raise ImportFailedError on any problem."""
-    unit = _Unit(parsed)
+    unit = _Unit(parsed, checker)
     unit.collect()
     unit.problems.raise_if_any()
     prepared = PreparedUnit(parsed.path, parsed.digest)
@@ -213,7 +226,8 @@ def _assign_patients(
             f"this Bundle holds a second patient (Patient/{rid}); a Bundle must hold the records "
             "of one person: split it, one Bundle per patient",
         )
-        return {}
+        # Stop here: every other problem of such a file would only follow from this one.
+        unit.problems.raise_if_any()
     if person is not None:
         return {rid: person for _, rid in patients}
     known = lookup.spaces_of_patients({rid for _, rid in patients})
@@ -280,12 +294,15 @@ def _assign_spaces(
 def _patient_reference(resource: dict[str, Any], unit: _Unit) -> str | None:
     """The id of the Patient this resource is about, if one of its person elements names one."""
     for element in PERSON_ELEMENTS:
-        reference = _reference_of(resource.get(element))
-        if reference is None:
-            continue
-        key, _ = unit.target(reference)
-        if key is not None and key[0] == "Patient":
-            return key[1]
+        value = resource.get(element)
+        # A few R4 types (Account, Contract...) have a list of subjects.
+        for item in value if isinstance(value, list) else [value]:
+            reference = _reference_of(item)
+            if reference is None:
+                continue
+            key, _ = unit.target(reference)
+            if key is not None and key[0] == "Patient":
+                return key[1]
     return None
 
 

@@ -74,7 +74,9 @@ def _read_limited(path: Path, limit: int) -> bytes:
             handle.seek(0)
             if head != GZIP_MAGIC:
                 if size > limit:
-                    raise ImportFailedError(display, "", f"is {size / (1 << 20):.0f} MB: {too_big}")
+                    raise ImportFailedError(
+                        display, "", f"is {size / (1 << 20):.0f} MB, {too_big.removeprefix('is ')}"
+                    )
                 return handle.read()
             return _gunzip_limited(handle, limit, display, too_big)
     except OSError as exc:
@@ -92,7 +94,9 @@ def _gunzip_limited(handle: BinaryIO, limit: int, display: str, too_big: str) ->
                     raise ImportFailedError(display, "", f"unzips to more than that: {too_big}")
                 parts.append(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ImportFailedError(display, "", f"is a damaged or truncated gzip file ({exc})") from exc
+        raise ImportFailedError(
+            display, "", f"is a damaged or truncated gzip file ({exc})"
+        ) from exc
     return b"".join(parts)
 
 
@@ -127,5 +131,3 @@ def source_from_bytes(path: Path, data: bytes, limit: int) -> SourceFile:
         raise ImportFailedError(display, "", too_big)
     check_text(data, display)
     return SourceFile(path, data, hashlib.sha256(data).hexdigest())
-
-

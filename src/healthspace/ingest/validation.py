@@ -1,8 +1,8 @@
 """Strict checks of what the record relies on, fast enough for the import's hot path.
 
-Full-schema validation of every element is too slow to run on each import (about 1,000
-resources per second); these checks cover what later views read: type, id, dates, required
-elements of clinical resources, numbers in quantities.
+These checks cover what later views read: type, id, dates, required elements of clinical
+resources, numbers in quantities, names. The full R4 schema (``schema_validation``) checks every
+other element when configured; it needs an optional package and the schema file.
 """
 
 from __future__ import annotations
@@ -91,8 +91,10 @@ def find_problems(resource: dict[str, Any]) -> list[tuple[str, str]]:
     if resource_type == "Patient" and resource.get("name") is not None:
         problems.extend(_name_problems(resource["name"]))
     gender = resource.get("gender")
-    if resource_type == "Patient" and gender is not None and (
-        not isinstance(gender, str) or gender not in _GENDERS
+    if (
+        resource_type == "Patient"
+        and gender is not None
+        and (not isinstance(gender, str) or gender not in _GENDERS)
     ):
         problems.append((".gender", f"{gender!r} is not one of male, female, other, unknown"))
     for element in ("subject", "patient"):
