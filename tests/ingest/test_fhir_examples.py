@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from healthspace.bootstrap import Healthspace, build
-from healthspace.ingest.fhir_json import parse_source
+from healthspace.ingest.formats import parse_source
 from healthspace.ingest.schema_validation import SchemaUnavailable, load_full_schema
 from healthspace.ingest.sources import source_from_bytes
 from healthspace.ingest.validation import find_problems

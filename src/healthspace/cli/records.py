@@ -14,7 +14,7 @@ from rich.table import Table
 
 from healthspace.cli.app import app
 from healthspace.cli.output import JSON_OPTION, console, emit, errors_console, open_healthspace
-from healthspace.ingest.sources import expand_paths
+from healthspace.ingest.formats import expand_paths
 
 
 @app.command("import")

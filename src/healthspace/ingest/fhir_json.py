@@ -68,17 +68,9 @@ def _json_error_place(error: orjson.JSONDecodeError, line_offset: int = 0) -> st
     return f"line {error.lineno + line_offset}, column {error.colno}"
 
 
-def parse_source(source: SourceFile) -> ParsedFile:
-    """Parse one file; raise ImportFailedError naming the place of the first fatal problem."""
+def parse_json(source: SourceFile) -> ParsedFile:
+    """A FHIR JSON file (a Bundle or one resource); raise ImportFailedError at the first problem."""
     parsed = ParsedFile(str(source.path), source.digest)
-    if source.is_ndjson:
-        _parse_ndjson(source, parsed)
-    else:
-        _parse_json(source, parsed)
-    return parsed
-
-
-def _parse_json(source: SourceFile, parsed: ParsedFile) -> None:
     display = str(source.path)
     try:
         document = orjson.loads(source.data)
@@ -96,6 +88,7 @@ def _parse_json(source: SourceFile, parsed: ParsedFile) -> None:
         parsed.skipped.append(Skipped("$", f"a {resource_type} is a message, not a record"))
     else:
         parsed.candidates.append(Candidate(document, "$"))
+    return parsed
 
 
 def _check_type(display: str, place: str, resource_type: object) -> None:
@@ -166,7 +159,9 @@ def _entry_skip_reason(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def _parse_ndjson(source: SourceFile, parsed: ParsedFile) -> None:
+def parse_ndjson(source: SourceFile) -> ParsedFile:
+    """A FHIR NDJSON file (Bulk Data): one resource a line, many persons allowed."""
+    parsed = ParsedFile(str(source.path), source.digest)
     display = str(source.path)
     parsed.many_persons_allowed = True
     not_fhir_lines = 0
@@ -192,3 +187,4 @@ def _parse_ndjson(source: SourceFile, parsed: ParsedFile) -> None:
         parsed.candidates.append(Candidate(resource, f"{place}: $"))
     if not_fhir_lines and not parsed.candidates:
         raise NotFhirFile(f"{display}: a Bulk Data export log, not FHIR resources")
+    return parsed

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from healthspace.errors import ImportFailedError
-from healthspace.ingest.fhir_json import NotFhirFile, parse_source
+from healthspace.ingest.fhir_json import NotFhirFile
 from healthspace.ingest.fhir_model import SHARED_TYPES
+from healthspace.ingest.formats import expand_paths, parse_source
 from healthspace.ingest.linking import ResourceChecker, prepare_unit
-from healthspace.ingest.sources import SourceFile, expand_paths, read_source, source_from_bytes
+from healthspace.ingest.sources import SourceFile, read_source, source_from_bytes
 from healthspace.vault.store import RecordLookupOnConnection, Vault
 from healthspace.vault.tables import SHARED_SPACE
 

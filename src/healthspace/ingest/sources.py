@@ -1,7 +1,6 @@
 """Reading input files safely: size limits, gzip, binary detection, and which files to take.
 
-A folder is walked for the FHIR files in it; other files (README, licences, logs) are named in
-the report as not FHIR rather than silently dropped.
+Which files of a folder are taken is the formats registry's business (``formats``).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +16,6 @@ from typing import BinaryIO
 from healthspace.errors import ImportFailedError
 
 GZIP_MAGIC = b"\x1f\x8b"
-FHIR_SUFFIXES = (".json", ".ndjson", ".json.gz", ".ndjson.gz")
 _CHUNK = 1 << 20
 
 
@@ -29,28 +26,6 @@ class SourceFile:
     path: Path
     data: bytes
     digest: str
-
-    @property
-    def is_ndjson(self) -> bool:
-        name = self.path.name.lower().removesuffix(".gz")
-        return name.endswith(".ndjson") or name.endswith(".jsonl")
-
-
-def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """Files to import (folders walked in name order) and files found in folders but not FHIR."""
-    chosen: list[Path] = []
-    ignored: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                name = child.name.lower()
-                if name.endswith(FHIR_SUFFIXES) and not name.startswith("."):
-                    chosen.append(child)
-                else:
-                    ignored.append(child)
-        else:
-            chosen.append(path)
-    return chosen, ignored
 
 
 def _read_limited(path: Path, limit: int) -> bytes:
