@@ -19,7 +19,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from healthspace.cli import audit, records, serve  # noqa: F401
+    from healthspace.cli import audit, interactions, records, serve  # noqa: F401
 
 
 def main() -> None:
