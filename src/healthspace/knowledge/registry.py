@@ -27,4 +27,6 @@ def all_documents() -> list[SearchDocument]:
 def _load_builtin_providers() -> None:
     # Built-in content registers through the same path as any plug-in (see STYLE.md §6).
     # Each content module adds its own import line here.
-    pass
+    from healthspace.knowledge.medicine_content import documents as medicine_content_documents
+
+    register("medicine_content", medicine_content_documents)
