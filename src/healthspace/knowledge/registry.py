@@ -30,3 +30,6 @@ def _load_builtin_providers() -> None:
     from healthspace.knowledge.medicine_content import documents as medicine_content_documents
 
     register("medicine_content", medicine_content_documents)
+    from healthspace.knowledge import glossary
+
+    register("glossary", glossary.documents)
