@@ -7,8 +7,10 @@ retried once the others are in.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +142,18 @@ class Importer:
         persons: set[str],
         load: Callable[[], SourceFile] | None = None,
     ) -> ImportFailedError | None:
+        with _collector_paused():
+            return self._import_file_unpaused(path, actor, person, report, persons, load)
+
+    def _import_file_unpaused(
+        self,
+        path: Path,
+        actor: str,
+        person: str | None,
+        report: ImportReport,
+        persons: set[str],
+        load: Callable[[], SourceFile] | None,
+    ) -> ImportFailedError | None:
         try:
             source = load() if load else read_source(path, self._limit)
             parsed = parse_source(source)
@@ -173,6 +187,23 @@ class Importer:
         report.unchanged += result.unchanged
         persons.update(s for s in {r.space for r in unit.resources} if s != SHARED_SPACE)
         return None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one file is read and stored.
+
+    A parsed file is hundreds of thousands of small acyclic dicts and lists: reference counting
+    frees them all, while the collector would walk them again and again (measured: 15% of the
+    import's time). It runs again after each file.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _unforeseen(path: Path, exc: Exception) -> ImportFailedError:
