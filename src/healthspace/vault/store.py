@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from healthspace.errors import NotFoundError
 from healthspace.ingest.linking import Key, PreparedResource
@@ -51,6 +51,17 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def _by_type(keys: Iterable[Key]) -> Iterator[tuple[str, list[str]]]:
+    """Keys grouped by type, in chunks: ``type = ? AND fhir_id IN (...)`` uses the indexes on
+    both databases, where a row-value IN of (type, id) pairs made SQLite scan."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for resource_type, fhir_id in keys:
+        grouped[resource_type].append(fhir_id)
+    for resource_type, ids in sorted(grouped.items()):
+        for chunk in _chunks(sorted(set(ids))):
+            yield resource_type, chunk
+
+
 def patient_profile(patient: dict[str, Any]) -> dict[str, str | None]:
     """The name and birth date shown in person lists (sealed like everything else)."""
     names = patient.get("name") or []
@@ -84,10 +95,11 @@ class RecordLookupOnConnection:
 
     def existing(self, keys: set[Key], spaces_: set[str]) -> set[tuple[str, str, str]]:
         found: set[tuple[str, str, str]] = set()
-        for chunk in _chunks(sorted(keys)):
+        for resource_type, ids in _by_type(keys):
             rows = self._connection.execute(
                 select(resources.c.space, resources.c.resource_type, resources.c.fhir_id).where(
-                    tuple_(resources.c.resource_type, resources.c.fhir_id).in_(chunk),
+                    resources.c.resource_type == resource_type,
+                    resources.c.fhir_id.in_(ids),
                     resources.c.space.in_(sorted(spaces_)),
                 )
             )
@@ -164,28 +176,7 @@ class Vault:
         for space, group in by_space.items():
             key, is_new = self._ensure_space(connection, space)
             for chunk in _chunks(group):
-                existing = (
-                    {}
-                    if is_new
-                    else {
-                        (row.resource_type, row.fhir_id): row
-                        for row in connection.execute(
-                            select(
-                                resources.c.pk,
-                                resources.c.resource_type,
-                                resources.c.fhir_id,
-                                resources.c.version,
-                                resources.c.payload,
-                                resources.c.updated_at,
-                            ).where(
-                                resources.c.space == space,
-                                tuple_(resources.c.resource_type, resources.c.fhir_id).in_(
-                                    [(i.resource_type, i.fhir_id) for i in chunk]
-                                ),
-                            )
-                        )
-                    }
-                )
+                existing = {} if is_new else self._stored_rows(connection, space, chunk)
                 new_rows = []
                 for item in chunk:
                     sealed_context = _context(space, item.resource_type, item.fhir_id)
@@ -226,6 +217,29 @@ class Vault:
         ]
         self.audit.append(connection, events)
         return StoreResult(created, updated, unchanged)
+
+    def _stored_rows(
+        self, connection: Connection, space: str, items: list[PreparedResource]
+    ) -> dict[Key, Any]:
+        """The rows already stored for these resources of a space, by (type, id)."""
+        found: dict[Key, Any] = {}
+        for resource_type, ids in _by_type((i.resource_type, i.fhir_id) for i in items):
+            rows = connection.execute(
+                select(
+                    resources.c.pk,
+                    resources.c.resource_type,
+                    resources.c.fhir_id,
+                    resources.c.version,
+                    resources.c.payload,
+                    resources.c.updated_at,
+                ).where(
+                    resources.c.space == space,
+                    resources.c.resource_type == resource_type,
+                    resources.c.fhir_id.in_(ids),
+                )
+            )
+            found.update({(row.resource_type, row.fhir_id): row for row in rows})
+        return found
 
     def _new_version(
         self,
@@ -345,7 +359,7 @@ class Vault:
             )
 
     def _read_shared(self, connection: Connection, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        wanted = sorted(set(keys))
+        wanted = set(keys)
         if not wanted:
             return []
         exists = connection.execute(select(spaces.c.id).where(spaces.c.id == SHARED_SPACE)).first()
@@ -353,12 +367,13 @@ class Vault:
             return []
         key = self._key(connection, SHARED_SPACE)
         found: list[dict[str, Any]] = []
-        for chunk in _chunks(wanted):
+        for resource_type, ids in _by_type(wanted):
             rows = connection.execute(
                 select(resources.c.resource_type, resources.c.fhir_id, resources.c.payload)
                 .where(
                     resources.c.space == SHARED_SPACE,
-                    tuple_(resources.c.resource_type, resources.c.fhir_id).in_(chunk),
+                    resources.c.resource_type == resource_type,
+                    resources.c.fhir_id.in_(ids),
                 )
                 .order_by(resources.c.pk)
             )
