@@ -18,7 +18,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
+    # Imported for their side effect of adding commands to ``app``; ``explain`` first, since
+    # other modules add their commands to its group.
+    from healthspace.cli import explain  # noqa: F401
     from healthspace.cli import audit, interactions, records, serve  # noqa: F401
 
 

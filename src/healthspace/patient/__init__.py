@@ -1,0 +1,1 @@
+"""My health: the patient services (labs, medicines, reports, ask) over one person's record."""
