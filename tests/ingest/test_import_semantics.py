@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import text
 
 from healthspace.bootstrap import Healthspace
+from healthspace.errors import NotFoundError
 from tests.factories import patient_bundle
 
 
@@ -210,3 +212,16 @@ def test_requests_that_are_not_stores_are_skipped_with_a_reason(hs: Healthspace)
         "GET requests are not applied by import",
     ]
     assert [s["place"] for s in report.skipped] == ["$.entry[2]", "$.entry[3]"]
+
+
+def test_deleted_resource_is_gone_with_its_history_and_audited(hs: Healthspace) -> None:
+    _upload(hs, "a.json", patient_bundle("sem-10", glucose_values=(5.0,)))
+    _upload(hs, "b.json", patient_bundle("sem-10", glucose_values=(6.0,)))
+    [observation] = hs.vault.resources("test", "sem-10", "Observation")
+    hs.vault.delete_resource("test", "sem-10", "Observation", observation["id"])
+    assert hs.vault.resources("test", "sem-10", "Observation") == []
+    with hs.vault.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM resource_history")).scalar() == 0
+    assert "delete" in {e.action for e in hs.vault.audit_entries("test", "sem-10")}
+    with pytest.raises(NotFoundError):
+        hs.vault.delete_resource("test", "sem-10", "Observation", observation["id"])

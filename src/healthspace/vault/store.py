@@ -420,6 +420,30 @@ class Vault:
             ],
         }
 
+    def delete_resource(self, actor: str, person: str, resource_type: str, fhir_id: str) -> None:
+        """Remove one resource and its earlier versions from a person's record (audited)."""
+        with self.engine.begin() as connection:
+            self._require_person(connection, person)
+            removed = connection.execute(
+                delete(resources).where(
+                    resources.c.space == person,
+                    resources.c.resource_type == resource_type,
+                    resources.c.fhir_id == fhir_id,
+                )
+            ).rowcount
+            if not removed:
+                raise NotFoundError(f"{resource_type}/{fhir_id} is not in this person's record.")
+            connection.execute(
+                delete(resource_history).where(
+                    resource_history.c.space == person,
+                    resource_history.c.resource_type == resource_type,
+                    resource_history.c.fhir_id == fhir_id,
+                )
+            )
+            self.audit.append(
+                connection, [AuditEvent(actor, "delete", person, resource_type, "count=1")]
+            )
+
     # -- erasing -------------------------------------------------------------------------------
 
     def erase(self, actor: str, person: str) -> int:
