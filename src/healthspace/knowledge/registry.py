@@ -33,3 +33,6 @@ def _load_builtin_providers() -> None:
     from healthspace.knowledge import glossary
 
     register("glossary", glossary.documents)
+    from healthspace.knowledge import conditions
+
+    register("conditions", conditions.documents)
