@@ -36,3 +36,6 @@ def _load_builtin_providers() -> None:
     from healthspace.knowledge import conditions
 
     register("conditions", conditions.documents)
+    from healthspace.knowledge import lab_content
+
+    register("lab_content", lab_content.documents)
