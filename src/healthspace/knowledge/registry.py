@@ -39,3 +39,4 @@ def _load_builtin_providers() -> None:
     from healthspace.knowledge import lab_content
 
     register("lab_content", lab_content.documents)
+    from healthspace.terminology import icd10cm  # noqa: F401  (billable codes, lazily)
