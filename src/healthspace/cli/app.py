@@ -19,7 +19,15 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app`` (and to its ``explain`` group).
-    from healthspace.cli import audit, coding, explain, interactions, records, serve  # noqa: F401
+    from healthspace.cli import (  # noqa: F401
+        audit,
+        coding,
+        explain,
+        interactions,
+        records,
+        search,
+        serve,
+    )
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import typer
 
 from healthspace.cli.app import app
@@ -20,6 +22,7 @@ def serve(
 
     from healthspace.api.app import create_app
     from healthspace.bootstrap import build
+    from healthspace.knowledge.search.engine import engine_for
 
     settings = Settings()
     if demo:
@@ -34,6 +37,9 @@ def serve(
         console.print(
             f"Demo record ready: person [bold]{person}[/] (synthetic, made by Healthspace)."
         )
+        # Build or load the search index now, not on the first question a visitor asks
+        # (about 15 s the first time, then read from the data folder's cache).
+        threading.Thread(target=engine_for, args=(hs.settings.home,), daemon=True).start()
     else:
         hs = build(settings)
     console.print(f"Healthspace is running at http://{host}:{port}/  (API docs: /docs)")

@@ -26,17 +26,14 @@ def all_documents() -> list[SearchDocument]:
 
 def _load_builtin_providers() -> None:
     # Built-in content registers through the same path as any plug-in (see STYLE.md §6).
-    # Each content module adds its own import line here.
-    from healthspace.knowledge.medicine_content import documents as medicine_content_documents
+    # Imported here, not at the top: content modules import this one to get ``register``.
+    from healthspace.knowledge import conditions, glossary, lab_content, medicine_content, providers
+    from healthspace.terminology import icd10cm
 
-    register("medicine_content", medicine_content_documents)
-    from healthspace.knowledge import glossary
-
-    register("glossary", glossary.documents)
-    from healthspace.knowledge import conditions
-
-    register("conditions", conditions.documents)
-    from healthspace.knowledge import lab_content
-
+    register("labs", providers.lab_documents)
+    register("medicines", providers.medicine_documents)
+    register("medicine_content", medicine_content.documents)
     register("lab_content", lab_content.documents)
-    from healthspace.terminology import icd10cm  # noqa: F401  (billable codes, lazily)
+    register("glossary", glossary.documents)
+    register("conditions", conditions.documents)
+    register("icd10cm", icd10cm.documents)

@@ -30,7 +30,6 @@ from healthspace.errors import HealthspaceError, NotFoundError
 from healthspace.knowledge.citations import Source
 from healthspace.knowledge.documents import SearchDocument
 from healthspace.knowledge.folding import fold
-from healthspace.knowledge.registry import register
 
 log = logging.getLogger(__name__)
 
@@ -521,6 +520,3 @@ def documents() -> Iterator[SearchDocument]:
             sources=(SOURCE,),
             keywords=(item.code, item.code.replace(".", "")),
         )
-
-
-register("icd10cm", documents)
