@@ -8,6 +8,10 @@ HealthspaceError
 ├── AuditIntegrityError       the audit chain does not verify
 └── AccessDeniedError         the actor may not see this person's data
 
+Subclasses live beside the code that raises them (each names its parent), for example
+terminology.labs.UnknownUnitError, terminology.medicines.UnknownMedicineClassError,
+patient.memory.StatementNotUnderstoodError, knowledge.search.engine.EmbeddingsNotInstalledError.
+
 The surfaces translate these: the CLI prints the message on stderr with a non-zero exit code,
 the API answers with problem JSON. Anything else reaching a surface is a bug.
 """

@@ -24,6 +24,7 @@ def _register_commands() -> None:
         coding,
         explain,
         interactions,
+        meds,
         records,
         search,
         serve,

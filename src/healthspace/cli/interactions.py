@@ -1,4 +1,5 @@
-"""``healthspace interactions``: check every pair among the medicines a person names."""
+"""``healthspace interactions``: check every pair among the medicines a person names, or
+among a person's current medicines (``--person``) plus any names given."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import typer
 from rich.markup import escape
 
 from healthspace.cli.app import app
-from healthspace.cli.output import JSON_OPTION, console, emit
+from healthspace.cli.output import JSON_OPTION, console, emit, open_healthspace
 from healthspace.knowledge.interactions import InteractionReport, Severity, check_names
+from healthspace.patient.medication_service import interactions_for_person
 
 
 class Lang(StrEnum):
@@ -75,14 +77,28 @@ _WORDS = {
 
 @app.command()
 def interactions(
-    drugs: list[str] = typer.Argument(
-        ..., help="Medicine names: international names or French/US brands ('Doliprane 1000')."
+    drugs: list[str] | None = typer.Argument(
+        None,
+        help="Medicine names: international names or French/US brands ('Doliprane 1000').",
+        show_default=False,
+    ),
+    person: str | None = typer.Option(
+        None, "--person", help="Check this person's current medicines (and any names given)."
     ),
     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the explanations."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Check every pair among the medicines given, with severity, what to do and sources."""
-    report = check_names(drugs, lang.value)
+    if person is None and not drugs:
+        raise typer.BadParameter(
+            "give medicine names, or --person ID to check a person's current medicines",
+            param_hint="DRUGS",
+        )
+    if person is None:
+        report = check_names(drugs or [], lang.value)
+    else:
+        hs = open_healthspace()
+        report = interactions_for_person(hs, hs.default_actor, person, drugs or (), lang.value)
     emit(report.as_json(), as_json, lambda: _render(report))
 
 
