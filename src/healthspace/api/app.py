@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from healthspace import __version__
-from healthspace.api import coding, interactions, meds, records, search
+from healthspace.api import coding, interactions, meds, records, reports, search
 from healthspace.bootstrap import Healthspace
 from healthspace.errors import HealthspaceError
 
@@ -59,4 +59,5 @@ def create_app(hs: Healthspace) -> FastAPI:
     app.include_router(coding.router, prefix="/api/v1")
     app.include_router(search.router, prefix="/api/v1")
     app.include_router(meds.router, prefix="/api/v1")
+    app.include_router(reports.router, prefix="/api/v1")
     return app

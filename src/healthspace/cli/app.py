@@ -26,6 +26,7 @@ def _register_commands() -> None:
         interactions,
         meds,
         records,
+        reports,
         search,
         serve,
     )
