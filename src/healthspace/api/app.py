@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
 
 from healthspace import __version__
 from healthspace.api import coding, interactions, meds, records, reports, search
 from healthspace.bootstrap import Healthspace
 from healthspace.errors import HealthspaceError
+from healthspace.web import pages
+from healthspace.web.error_pages import error_page, install_error_pages, is_page_request, problem
+from healthspace.web.rendering import STATIC
 
 
 def create_app(hs: Healthspace) -> FastAPI:
@@ -22,17 +24,14 @@ def create_app(hs: Healthspace) -> FastAPI:
     app.state.hs = hs
 
     @app.exception_handler(HealthspaceError)
-    async def _problem(_request: Request, error: HealthspaceError) -> JSONResponse:
-        # RFC 9457 problem details; the message is written for the person reading it.
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": type(error).__name__,
-            "status": error.http_status,
-            "detail": str(error),
-        }
-        return JSONResponse(
-            body, status_code=error.http_status, media_type="application/problem+json"
-        )
+    async def _problem(request: Request, error: HealthspaceError) -> Response:
+        # The message is written for the person reading it: on a page, or as RFC 9457
+        # problem details for the API.
+        if is_page_request(request):
+            return error_page(request, error.http_status, str(error))
+        return problem(error.http_status, type(error).__name__, str(error))
+
+    install_error_pages(app)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:
@@ -42,22 +41,12 @@ def create_app(hs: Healthspace) -> FastAPI:
             connection.rollback()
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<title>Healthspace</title></head><body><main><h1>Healthspace</h1>"
-            "<p>Your private health record is running on this computer.</p>"
-            "<ul><li><a href='/docs'>API documentation</a></li>"
-            "<li><a href='/api/v1/persons'>Persons in this record</a></li></ul>"
-            "</main></body></html>"
-        )
-
     app.include_router(records.router, prefix="/api/v1")
     app.include_router(interactions.router, prefix="/api/v1")
+    app.include_router(meds.router, prefix="/api/v1")
     app.include_router(coding.router, prefix="/api/v1")
     app.include_router(search.router, prefix="/api/v1")
-    app.include_router(meds.router, prefix="/api/v1")
     app.include_router(reports.router, prefix="/api/v1")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,1 @@
+"""Server-rendered web pages (My health): Jinja2 templates, one CSS file, no build step."""
