@@ -20,15 +20,18 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app`` (and to its ``explain`` group).
     from healthspace.cli import (  # noqa: F401
+        ask,
         audit,
         coding,
         explain,
         interactions,
+        labs,
         meds,
         records,
         reports,
         search,
         serve,
+        triage,
     )
 
 
