@@ -7,7 +7,6 @@ the sentences, each with the numbers of the sources behind it, then the sources.
 
 from __future__ import annotations
 
-import re
 import sys
 from enum import StrEnum
 
@@ -15,10 +14,9 @@ import typer
 from rich.markup import escape
 
 from healthspace.cli.app import app
-from healthspace.cli.output import JSON_OPTION, console, emit, open_healthspace
+from healthspace.cli.output import COUNTRY_OPTION, JSON_OPTION, console, emit, open_healthspace
 from healthspace.patient.ask import Answer, ask
 
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 # Words of the readable view only; the answer's own words come from ask_phrases.json.
 _WORDS = {
     "en": {"sources": "Sources", "record": "From your record"},
@@ -42,17 +40,10 @@ def ask_command(
     lang: Lang | None = typer.Option(
         None, "--lang", help="Language of the answer (en or fr); guessed from the question."
     ),
-    country: str | None = typer.Option(
-        None, "--country", help="Two-letter country code for emergency numbers (FR, US, GB...)."
-    ),
+    country: str | None = COUNTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Ask a health question: answered with sources, never a diagnosis; red flags come first."""
-    if country is not None and not _COUNTRY.match(country):
-        raise typer.BadParameter(
-            f"{country!r} is not a two-letter country code: use FR, US, GB, BE, CH, CA...",
-            param_hint="--country",
-        )
     text = sys.stdin.read() if question == "-" else question
     hs = open_healthspace()
     answer = ask(hs, hs.default_actor, text, person, lang.value if lang else None, country)

@@ -6,7 +6,6 @@ so it works even before anything is imported.
 
 from __future__ import annotations
 
-import re
 import sys
 from enum import StrEnum
 
@@ -14,10 +13,8 @@ import typer
 from rich.markup import escape
 
 from healthspace.cli.app import app
-from healthspace.cli.output import JSON_OPTION, console, emit
+from healthspace.cli.output import COUNTRY_OPTION, JSON_OPTION, console, emit
 from healthspace.safety.triage import TriageResult, triage
-
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
 class Lang(StrEnum):
@@ -64,17 +61,10 @@ def triage_command(
         ..., help="The symptoms, in your own words (English or French); '-' reads stdin."
     ),
     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the answer."),
-    country: str | None = typer.Option(
-        None, "--country", help="Two-letter country code for the numbers to call (FR, US, GB...)."
-    ),
+    country: str | None = COUNTRY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Orient symptoms: emergency (call now), urgent (today), non urgent, or self-care."""
-    if country is not None and not _COUNTRY.match(country):
-        raise typer.BadParameter(
-            f"{country!r} is not a two-letter country code: use FR, US, GB, BE, CH, CA...",
-            param_hint="--country",
-        )
     text = sys.stdin.read() if symptoms == "-" else symptoms
     result = triage(text, lang.value, country)
     emit(result.as_json(), as_json, lambda: _render(result))
