@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     fhir_schema: Path | None = None
     # A SNOMED CT RF2 release the user holds a licence for (never shipped with Healthspace).
     snomed_dir: Path | None = None
+    # Literature look-up (the only feature that reaches the network, and only when asked).
+    pubmed_base_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+    pubmed_api_key: SecretStr | None = None
+    pubmed_email: str | None = None
 
     @property
     def resolved_database_url(self) -> str:

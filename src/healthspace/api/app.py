@@ -7,7 +7,18 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from healthspace import __version__
-from healthspace.api import ask, coding, interactions, labs, meds, records, reports, search, triage
+from healthspace.api import (
+    ask,
+    coding,
+    interactions,
+    labs,
+    meds,
+    pubmed,
+    records,
+    reports,
+    search,
+    triage,
+)
 from healthspace.bootstrap import Healthspace
 from healthspace.errors import HealthspaceError
 from healthspace.web import pages
@@ -50,6 +61,7 @@ def create_app(hs: Healthspace) -> FastAPI:
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(triage.router, prefix="/api/v1")
     app.include_router(ask.router, prefix="/api/v1")
+    app.include_router(pubmed.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

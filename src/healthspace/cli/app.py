@@ -27,11 +27,12 @@ def _register_commands() -> None:
         interactions,
         labs,
         meds,
+        pubmed,
         records,
         reports,
         search,
         serve,
-        triage,
+            triage,
     )
 
 

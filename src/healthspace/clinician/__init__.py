@@ -1,0 +1,1 @@
+"""Workspace (clinicians): the record as a clinician reads it, every line with its source."""
