@@ -17,6 +17,7 @@ from healthspace.api import (
     records,
     reports,
     search,
+    summary,
     triage,
 )
 from healthspace.bootstrap import Healthspace
@@ -61,6 +62,7 @@ def create_app(hs: Healthspace) -> FastAPI:
     app.include_router(reports.router, prefix="/api/v1")
     app.include_router(triage.router, prefix="/api/v1")
     app.include_router(ask.router, prefix="/api/v1")
+    app.include_router(summary.router, prefix="/api/v1")
     app.include_router(pubmed.router, prefix="/api/v1")
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

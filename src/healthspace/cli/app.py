@@ -32,7 +32,8 @@ def _register_commands() -> None:
         reports,
         search,
         serve,
-            triage,
+        summary,
+        triage,
     )
 
 
