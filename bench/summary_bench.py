@@ -37,7 +37,8 @@ import orjson
 
 from healthspace.bootstrap import Healthspace, build
 from healthspace.clinician.summary import summarize_resources
-from healthspace.clinician.summary_service import collector_paused, read_practitioners, summarize
+from healthspace.clinician.summary_service import read_practitioners, summarize
+from healthspace.collector import collector_paused
 from healthspace.config import Settings
 from healthspace.demo.person import build_large_bundle
 

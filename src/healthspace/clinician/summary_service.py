@@ -8,33 +8,14 @@ points to a practitioner it does not hold itself.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from healthspace.bootstrap import Healthspace
 from healthspace.clinician.summary import care_team_references, changes_since, summarize_resources
+from healthspace.collector import collector_paused
 from healthspace.errors import NotFoundError
 from healthspace.vault.tables import SHARED_SPACE
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the record is read and summarized.
-
-    Reading a record makes tens of thousands of small dicts that all stay alive and form no
-    cycles; left on, the collector walks them again and again (about half the time of a
-    20,000-resource summary). Same reason as ``ingest.importer`` and ``demo.person``.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_practitioners(

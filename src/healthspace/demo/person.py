@@ -15,15 +15,15 @@ value) after which ramipril is stopped and amlodipine started, and a slow fall o
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import itertools
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from healthspace.collector import collector_paused
 
 __all__ = ["build_demo_bundle", "build_large_bundle"]
 
@@ -1428,22 +1428,6 @@ def plan_story(rng: random.Random, start: dt.date, end: dt.date, schedule: Sched
     )
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building, which creates no cycles.
-
-    A record is tens of thousands of small dicts that all stay alive; left on, the collector
-    walks them again and again and takes about two thirds of the build time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _build(seed: int, years: int, end: dt.date, routine_visits: int | None) -> Resource:
     """The whole record; ``routine_visits`` replaces the quarterly rhythm for large records."""
     if years < MIN_YEARS:
@@ -1481,14 +1465,14 @@ def build_demo_bundle(
     seed: int = 2026, years: int = 6, end: dt.date = DEFAULT_END
 ) -> dict[str, Any]:
     """A FHIR R4 Bundle of type 'collection' for one synthetic person."""
-    with _collector_paused():
+    with collector_paused():
         return _build(seed, years, end, routine_visits=None)
 
 
 def build_large_bundle(seed: int, target_resources: int, years: int = 10) -> dict[str, Any]:
     """Same kind of person, with enough encounters/labs/vitals that the bundle holds about
     target_resources entries (within 5%); used by benches (e.g. 20,000 resources)."""
-    with _collector_paused():
+    with collector_paused():
         return _build_to_size(seed, target_resources, years)
 
 

@@ -7,14 +7,13 @@ retried once the others are in.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthspace.collector import collector_paused
 from healthspace.errors import ImportFailedError
 from healthspace.ingest.fhir_json import NotFhirFile
 from healthspace.ingest.fhir_model import SHARED_TYPES
@@ -142,7 +141,7 @@ class Importer:
         persons: set[str],
         load: Callable[[], SourceFile] | None = None,
     ) -> ImportFailedError | None:
-        with _collector_paused():
+        with collector_paused():
             return self._import_file_unpaused(path, actor, person, report, persons, load)
 
     def _import_file_unpaused(
@@ -187,23 +186,6 @@ class Importer:
         report.unchanged += result.unchanged
         persons.update(s for s in {r.space for r in unit.resources} if s != SHARED_SPACE)
         return None
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while one file is read and stored.
-
-    A parsed file is hundreds of thousands of small acyclic dicts and lists: reference counting
-    frees them all, while the collector would walk them again and again (measured: 15% of the
-    import's time). It runs again after each file.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _unforeseen(path: Path, exc: Exception) -> ImportFailedError:
