@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from healthspace.api.app import create_app
-from healthspace.bootstrap import Healthspace
+from healthspace.bootstrap import build
 from healthspace.clinician.literature import (
     OFFLINE_MESSAGE,
     PubMedClient,
@@ -25,6 +25,7 @@ from healthspace.clinician.literature import (
     PubMedOfflineError,
     RateLimiter,
 )
+from tests.conftest import make_settings
 from tests.server import HEALTHSPACE, cli_env, free_port
 
 ESEARCH = """<?xml version="1.0" encoding="UTF-8" ?>
@@ -366,13 +367,19 @@ def test_cli_offline_message_and_exit_code(tmp_path: Path) -> None:
 
 
 def test_api_route_answers_the_same_json_and_problem_offline(
-    eutils: Replay, hs_sqlite: Healthspace, monkeypatch: pytest.MonkeyPatch
+    eutils: Replay, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HEALTHSPACE_PUBMED_BASE_URL", eutils.url)
-    with TestClient(create_app(hs_sqlite)) as client:
-        found = client.get("/api/v1/pubmed", params={"q": "metformin", "limit": 3})
-        monkeypatch.setenv("HEALTHSPACE_PUBMED_BASE_URL", f"http://127.0.0.1:{free_port()}/")
-        offline = client.get("/api/v1/pubmed", params={"q": "never cached", "limit": 3})
+    online = build(make_settings(tmp_path / "online", pubmed_base_url=eutils.url))
+    closed = f"http://127.0.0.1:{free_port()}/"
+    cut_off = build(make_settings(tmp_path / "offline", pubmed_base_url=closed))
+    try:
+        with TestClient(create_app(online)) as client:
+            found = client.get("/api/v1/pubmed", params={"q": "metformin", "limit": 3})
+        with TestClient(create_app(cut_off)) as client:
+            offline = client.get("/api/v1/pubmed", params={"q": "never cached", "limit": 3})
+    finally:
+        online.close()
+        cut_off.close()
 
     assert found.status_code == 200
     assert [a["pmid"] for a in found.json()] == ["31722151", "30001234", "29000001"]

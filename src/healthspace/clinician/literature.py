@@ -440,25 +440,15 @@ class PubMedClient:
         return [found[p] for p in pmids if p in found]
 
 
-def _setting(settings: Settings, name: str) -> str | None:
-    # Read the future Settings field when it exists, the environment variable until then.
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(f"HEALTHSPACE_{name.upper()}")
-    if value is not None and hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    return str(value) if value else None
-
-
 def client_from_settings(settings: Settings) -> PubMedClient:
     """A client for the configured E-utilities server, caching under ``<home>/cache/pubmed``."""
-    base_url = _setting(settings, "pubmed_base_url") or DEFAULT_BASE_URL
-    api_key = _setting(settings, "pubmed_api_key")
+    base_url = settings.pubmed_base_url or DEFAULT_BASE_URL
+    api_key = settings.pubmed_api_key.get_secret_value() if settings.pubmed_api_key else None
     interval = INTERVAL_WITH_KEY if api_key else INTERVAL_WITHOUT_KEY
     return PubMedClient(
         base_url,
         api_key=api_key,
-        email=_setting(settings, "pubmed_email"),
+        email=settings.pubmed_email,
         cache_dir=settings.home / "cache" / "pubmed",
         limiter=shared_limiter(base_url, interval),
     )
