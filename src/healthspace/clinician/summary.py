@@ -467,46 +467,48 @@ def _result_item(result: LabResult) -> Item:
     return Item(_result_text(result), (SourceRef(result.resource, result.date),))
 
 
-def _immunization_items(resources: Sequence[Mapping[str, Any]]) -> list[Item]:
+def _event_items(
+    resources: Sequence[Mapping[str, Any]],
+    concept: str,
+    fallback: str,
+    dates: tuple[str, ...],
+    end: str | None = None,
+) -> list[Item]:
+    """Dated events (immunizations, procedures): one item each, done ones only."""
     items = []
     for resource in resources:
         if resource.get("status") in ("not-done", "entered-in-error"):
             continue
-        when = _when(resource, "occurrenceDateTime", "recorded")
-        text = concept_text(resource.get("vaccineCode")) or "Immunization"
+        when = _when(resource, *dates)
+        text = concept_text(resource.get(concept)) or fallback
         moment = parse_moment(when)
         items.append(
             Item(
                 f"{text} ({_day(when) or 'date unknown'})",
                 (SourceRef(_ref(resource), when),),
-                _code_keys(resource.get("vaccineCode"), text),
+                _code_keys(resource.get(concept), text),
                 moment,
-                moment,
+                (parse_moment(_when(resource, end)) if end else None) or moment,
                 (when or "",),
             )
         )
     return items
+
+
+def _immunization_items(resources: Sequence[Mapping[str, Any]]) -> list[Item]:
+    return _event_items(
+        resources, "vaccineCode", "Immunization", ("occurrenceDateTime", "recorded")
+    )
 
 
 def _procedure_items(resources: Sequence[Mapping[str, Any]]) -> list[Item]:
-    items = []
-    for resource in resources:
-        if resource.get("status") in ("not-done", "entered-in-error"):
-            continue
-        when = _when(resource, "performedDateTime", "performedPeriod.start")
-        text = concept_text(resource.get("code")) or "Procedure"
-        moment = parse_moment(when)
-        items.append(
-            Item(
-                f"{text} ({_day(when) or 'date unknown'})",
-                (SourceRef(_ref(resource), when),),
-                _code_keys(resource.get("code"), text),
-                moment,
-                parse_moment(_when(resource, "performedPeriod.end")) or moment,
-                (when or "",),
-            )
-        )
-    return items
+    return _event_items(
+        resources,
+        "code",
+        "Procedure",
+        ("performedDateTime", "performedPeriod.start"),
+        end="performedPeriod.end",
+    )
 
 
 def _encounter_item(resource: Mapping[str, Any], names: Mapping[str, str]) -> Item:
