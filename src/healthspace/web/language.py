@@ -1,6 +1,6 @@
 """The reader's language, the bilingual message table and locale-aware dates and numbers.
 
-Why one small table instead of gettext catalogs for now: every text a page prints goes through
+Why small tables instead of gettext catalogs for now: every text a page prints goes through
 ``Language.text``, so moving to Babel catalogs later changes this module only, not the pages.
 Dates and numbers go through Babel so French readers see 23/11/2026 and 5,4.
 """
@@ -38,9 +38,21 @@ _TIME = re.compile(r"T(\d{2}:\d{2})")
 
 @functools.cache
 def messages() -> dict[str, dict[str, str]]:
-    """The message table (``web/messages.json``): message id -> {language: text}."""
-    raw = resources.files("healthspace.web").joinpath("messages.json").read_text("utf-8")
-    table: dict[str, dict[str, str]] = json.loads(raw)
+    """The message table: message id -> {language: text}, from every ``web/messages/*.json``.
+
+    One file per area of the app (core, labs, chat, accounts...), so each area's texts sit
+    together; an id defined in two files is an error, not a silent override.
+    """
+    table: dict[str, dict[str, str]] = {}
+    folder = resources.files("healthspace.web").joinpath("messages")
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not item.name.endswith(".json"):
+            continue
+        part: dict[str, dict[str, str]] = json.loads(item.read_text("utf-8"))
+        repeated = sorted(table.keys() & part.keys())
+        if repeated:
+            raise ValueError(f"web/messages/{item.name} repeats message ids: {repeated[:5]}")
+        table.update(part)
     return table
 
 

@@ -20,6 +20,7 @@ from healthspace.bootstrap import Healthspace
 from healthspace.errors import NotFoundError
 from healthspace.ingest.importer import ImportReport
 from healthspace.vault.store import patient_profile
+from healthspace.web.identity import request_actor
 from healthspace.web.rendering import page_language, render
 from healthspace.web.timeline import build_timeline, entry, readable_rows, reference_range
 
@@ -40,12 +41,6 @@ def _hs(request: Request) -> Healthspace:
     return hs
 
 
-def page_actor(request: Request) -> str:
-    """Who the audit log names for a page view (accounts replace the client address later)."""
-    client = request.client.host if request.client else "unknown"
-    return f"web:{client}"
-
-
 def person_for_page(request: Request, person_id: str) -> PagePerson:
     """The person whose data a page shows, or a page-worded NotFoundError.
 
@@ -53,7 +48,7 @@ def person_for_page(request: Request, person_id: str) -> PagePerson:
     this one person. Accounts will check here that the reader may see this person.
     """
     try:
-        patients = _hs(request).vault.resources(page_actor(request), person_id, "Patient")
+        patients = _hs(request).vault.resources(request_actor(request), person_id, "Patient")
     except NotFoundError as error:
         message = page_language(request).text("person.not_found", id=person_id)
         raise NotFoundError(message) from error
@@ -67,7 +62,7 @@ def _home(
     upload_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    persons = _hs(request).vault.persons(page_actor(request))
+    persons = _hs(request).vault.persons(request_actor(request))
     names = {p.id: p.name for p in persons}
     context: dict[str, Any] = {
         "persons": persons,
@@ -101,7 +96,7 @@ async def import_page(request: Request) -> HTMLResponse:
     if not uploads:
         message = page_language(request).text("upload.none")
         return _home(request, upload_error=message, status_code=422)
-    report = _hs(request).importer.import_uploads(uploads, page_actor(request))
+    report = _hs(request).importer.import_uploads(uploads, request_actor(request))
     failed = report.nothing_imported and bool(report.errors)
     return _home(request, report=report, status_code=422 if failed else 200)
 
@@ -110,7 +105,7 @@ async def import_page(request: Request) -> HTMLResponse:
 def person_page(request: Request, person_id: str, type: str | None = None) -> HTMLResponse:
     """A person's record as a timeline, newest first, with counts by type."""
     person = person_for_page(request, person_id)
-    records = _hs(request).vault.resources(page_actor(request), person.id)
+    records = _hs(request).vault.resources(request_actor(request), person.id)
     context = {
         "person": person,
         "timeline": build_timeline(records, type or None),
@@ -129,7 +124,9 @@ def resource_page(
 ) -> HTMLResponse:
     """One resource: a summary, every element as a readable row, and the FHIR JSON."""
     person = person_for_page(request, person_id)
-    resource = _hs(request).vault.resource(page_actor(request), person.id, resource_type, fhir_id)
+    resource = _hs(request).vault.resource(
+        request_actor(request), person.id, resource_type, fhir_id
+    )
     context = {
         "person": person,
         "item": entry(resource),

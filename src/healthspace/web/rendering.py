@@ -13,7 +13,9 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
+from healthspace.web.identity import csrf_token
 from healthspace.web.language import COOKIE, LANGUAGES, Language, choose_language
 
 WEB = Path(__file__).parent
@@ -53,6 +55,13 @@ def _switch_link(request: Request, code: str) -> str:
     return f"{url.path}?{url.query}"
 
 
+def _csrf_field(request: Request) -> Markup:
+    """The hidden input every POST form carries; the server refuses a form without it."""
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
+        escape(csrf_token(request))
+    )
+
+
 def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
@@ -64,6 +73,9 @@ def render(
         "languages": LANGUAGES,
         "switch_link": lambda code: _switch_link(request, code),
         "path_for": lambda name, **params: request.app.url_path_for(name, **params),
+        "account": getattr(request.state, "account", None),
+        "csrf_token": csrf_token(request),
+        "csrf_field": lambda: _csrf_field(request),
     }
     response = templates.TemplateResponse(
         request, template, {**shared, **context}, status_code=status_code
