@@ -5,6 +5,9 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
+from healthspace.accounts.access import AccessPolicy
+from healthspace.accounts.grants import Grants
+from healthspace.accounts.store import AccountStore
 from healthspace.config import Settings
 from healthspace.errors import ConfigurationError
 from healthspace.ingest.importer import Importer
@@ -19,6 +22,9 @@ class Healthspace:
     settings: Settings
     vault: Vault
     importer: Importer
+    accounts: AccountStore
+    grants: Grants
+    access: AccessPolicy
 
     @property
     def default_actor(self) -> str:
@@ -43,4 +49,7 @@ def build(settings: Settings | None = None) -> Healthspace:
         if isinstance(loaded, SchemaUnavailable):
             raise ConfigurationError(f"HEALTHSPACE_FHIR_SCHEMA is set but the {loaded}")
         schema = loaded
-    return Healthspace(settings, vault, Importer(vault, settings.max_file_bytes, schema))
+    importer = Importer(vault, settings.max_file_bytes, schema)
+    accounts = AccountStore(engine, vault)
+    grants = Grants(engine, vault, importer, accounts)
+    return Healthspace(settings, vault, importer, accounts, grants, AccessPolicy(vault, grants))

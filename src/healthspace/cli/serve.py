@@ -37,10 +37,22 @@ def serve(
         console.print(
             f"Demo record ready: person [bold]{person}[/] (synthetic, made by Healthspace)."
         )
+        from healthspace.demo.accounts import ensure_demo_accounts
+
+        for account in ensure_demo_accounts(hs, person):
+            console.print(
+                f"  log in as [bold]{account.username}[/] with password "
+                f"[bold]{account.password}[/] ({account.role})"
+            )
         # Build or load the search index now, not on the first question a visitor asks
         # (about 15 s the first time, then read from the data folder's cache).
         threading.Thread(target=engine_for, args=(hs.settings.home,), daemon=True).start()
     else:
         hs = build(settings)
+        if hs.accounts.count() == 0:
+            console.print(
+                f"No account yet: open http://{host}:{port}/setup to create yours, or run "
+                "`healthspace accounts create NAME`."
+            )
     console.print(f"Healthspace is running at http://{host}:{port}/  (API docs: /docs)")
     uvicorn.run(create_app(hs), host=host, port=port, log_level="warning")

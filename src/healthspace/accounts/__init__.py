@@ -1,0 +1,1 @@
+"""Accounts, sessions, tokens and who may see whose record."""
