@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 
@@ -18,7 +17,8 @@ from healthspace.clinician.summary_service import summarize
 from healthspace.demo.person import build_demo_bundle
 from tests.conftest import shared_data
 from tests.factories import patient_bundle
-from tests.server import HEALTHSPACE, cli_env, running_server
+from tests.server import HEALTHSPACE, cli_env
+from tests.signed_in import signed_in_client
 
 ACTOR = "test"
 SNOMED = "http://snomed.info/sct"
@@ -194,22 +194,15 @@ def test_cli_prints_the_design_json(tmp_path: Path, demo_bytes: bytes) -> None:
     assert bad.returncode != 0 and "YYYY-MM-DD" in bad.stderr
 
 
-def test_api_serves_the_same_summary(tmp_path: Path, demo_bytes: bytes) -> None:
-    home = tmp_path / "home"
-    with running_server(home) as base:
-        imported = httpx.post(
-            f"{base}/api/v1/import", files={"files": ("demo.json", demo_bytes)}, timeout=60
-        )
-        assert imported.status_code == 200, imported.text
-        person = imported.json()["person"]
-        answer = httpx.get(f"{base}/api/v1/persons/{person}/summary", timeout=60)
-        assert answer.status_code == 200, answer.text
-        assert set(answer.json()) == {"sections"}
-        since = httpx.get(
-            f"{base}/api/v1/persons/{person}/summary", params={"since": "2024-01-01"}, timeout=60
-        )
-        assert since.json()["changes"]["since"] == "2024-01-01"
-        bad = httpx.get(f"{base}/api/v1/persons/{person}/summary", params={"since": "soon"})
-        assert bad.status_code == 422
-        missing = httpx.get(f"{base}/api/v1/persons/nobody/summary")
-        assert missing.status_code == 404
+def test_api_serves_the_same_summary(hs: Healthspace, demo_bytes: bytes) -> None:
+    person = _import(hs, "demo.json", demo_bytes)
+    client = signed_in_client(hs, person)
+    answer = client.get(f"/api/v1/persons/{person}/summary")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == summarize(hs, ACTOR, person)
+    since = client.get(f"/api/v1/persons/{person}/summary", params={"since": "2024-01-01"})
+    assert since.json()["changes"]["since"] == "2024-01-01"
+    bad = client.get(f"/api/v1/persons/{person}/summary", params={"since": "soon"})
+    assert bad.status_code == 422
+    stranger = signed_in_client(hs, None, app=client.app)
+    assert stranger.get(f"/api/v1/persons/{person}/summary").status_code in (403, 404)

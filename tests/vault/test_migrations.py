@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from healthspace.bootstrap import Healthspace
-from healthspace.vault.database import upgrade_schema
+from healthspace.vault.database import MIGRATIONS, _alembic_config, upgrade_schema
 from healthspace.vault.tables import metadata
 
 
@@ -20,4 +21,6 @@ def test_upgrade_is_idempotent(hs: Healthspace) -> None:
     upgrade_schema(hs.vault.engine)
     upgrade_schema(hs.vault.engine)
     with hs.vault.engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0001"
+        current = MigrationContext.configure(connection).get_current_revision()
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert current == head == f"{len(list(MIGRATIONS.glob('versions/0*.py'))):04d}"

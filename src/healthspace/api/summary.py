@@ -1,4 +1,5 @@
-"""Summary route: the patient summary, the same JSON as ``healthspace summary``."""
+"""Summary routes: the patient summary, the same JSON as ``healthspace summary``, and the same
+summary as an IPS document (``healthspace summary --ips --json``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from healthspace.bootstrap import Healthspace
-from healthspace.clinician.summary_service import summarize
+from healthspace.clinician.summary_service import ips_document, summarize
+from healthspace.web.identity import request_actor
 
 router = APIRouter(tags=["summary"])
 
@@ -48,11 +51,6 @@ def _hs(request: Request) -> Healthspace:
     return hs
 
 
-def _actor(request: Request) -> str:
-    client = request.client.host if request.client else "unknown"
-    return f"api:{client}"
-
-
 @router.get(
     "/persons/{person}/summary",
     response_model=SummaryOut,
@@ -64,4 +62,19 @@ def person_summary(
     since: date | None = Query(None, description="Also list what changed on or after this date."),
 ) -> dict[str, Any]:
     """The patient summary (IPS sections), every item with its record source."""
-    return summarize(_hs(request), _actor(request), person, since)
+    return summarize(_hs(request), request_actor(request), person, since)
+
+
+class FhirJSONResponse(JSONResponse):
+    media_type = "application/fhir+json"
+
+
+@router.get(
+    "/persons/{person}/summary/ips",
+    response_class=FhirJSONResponse,
+    responses={200: {"description": "A FHIR R4 Bundle of type document (IPS)."}},
+)
+def person_summary_ips(request: Request, person: str) -> FhirJSONResponse:
+    """The patient summary as an International Patient Summary document: a FHIR R4 Bundle whose
+    first entry is the IPS Composition, followed by the resources its sections reference."""
+    return FhirJSONResponse(ips_document(_hs(request), request_actor(request), person))
