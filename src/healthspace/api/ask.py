@@ -7,8 +7,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from healthspace.api.records import _actor, _hs
+from healthspace.api.records import _hs
 from healthspace.patient.ask import MAX_QUESTION_CHARS, ask
+from healthspace.web.identity import request_actor
 
 router = APIRouter(tags=["ask"])
 
@@ -41,6 +42,11 @@ class SentenceOut(BaseModel):
     support: SupportOut
 
 
+class EngineOut(BaseModel):
+    id: str = Field(description="Which engine wrote the answer: 'offline' is the offline composer.")
+    name: str = Field(description="The engine's name, in the answer's language.")
+
+
 class AnswerOut(BaseModel):
     answer: str
     citations: list[CitationOut]
@@ -54,11 +60,12 @@ class AnswerOut(BaseModel):
     lang: Literal["en", "fr"]
     person: str | None
     engine: Literal["offline"]
+    engine_info: EngineOut
 
 
 @router.post("/ask", response_model=AnswerOut)
 def ask_post(request: Request, body: AskRequest) -> dict[str, Any]:
     """A question answered with sources and record references; red flags first."""
     hs = _hs(request)
-    answer = ask(hs, _actor(request), body.question, body.person, body.lang, body.country)
+    answer = ask(hs, request_actor(request), body.question, body.person, body.lang, body.country)
     return answer.as_json()

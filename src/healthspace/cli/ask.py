@@ -19,8 +19,8 @@ from healthspace.patient.ask import Answer, ask
 
 # Words of the readable view only; the answer's own words come from ask_phrases.json.
 _WORDS = {
-    "en": {"sources": "Sources", "record": "From your record"},
-    "fr": {"sources": "Sources", "record": "D'après votre dossier"},
+    "en": {"sources": "Sources", "record": "From your record", "engine": "Answered by"},
+    "fr": {"sources": "Sources", "record": "D'après votre dossier", "engine": "Réponse de"},
 }
 
 
@@ -73,3 +73,5 @@ def _render(answer: Answer) -> None:
         for source in citations:
             line = f"[{number[source]}] {source.publisher}, {source.title} <{source.url}>"
             console.print(f"[dim]  {escape(line)}[/]")
+    engine = answer.engine.as_json(answer.lang)["name"]
+    console.print(f"[dim]{words['engine']}{colon} {escape(engine)}[/]")

@@ -355,6 +355,26 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Engine:
+    """What wrote an answer: the offline composer, or later a configured language model."""
+
+    id: str
+    name: Names
+
+    def as_json(self, lang: Language) -> dict[str, str]:
+        return {"id": self.id, "name": self.name.fr if lang == "fr" else self.name.en}
+
+
+OFFLINE_COMPOSER = Engine(
+    "offline",
+    Names(
+        en="Offline composer (no language model)",
+        fr="Rédacteur hors ligne (sans modèle de langage)",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Answer:
     """The composed answer; ``as_json`` is DESIGN.md's ``ask`` document plus its evidence."""
 
@@ -365,6 +385,7 @@ class Answer:
     declined: ScopeCategory | None = None
     intents: tuple[str, ...] = ()
     person: str | None = None
+    engine: Engine = OFFLINE_COMPOSER
 
     @property
     def citations(self) -> list[Source]:
@@ -411,7 +432,8 @@ class Answer:
             "intents": list(self.intents),
             "lang": self.lang,
             "person": self.person,
-            "engine": "offline",
+            "engine": self.engine.id,
+            "engine_info": self.engine.as_json(self.lang),
         }
 
 
