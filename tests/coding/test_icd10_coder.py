@@ -122,7 +122,7 @@ def test_empty_and_wordless_texts_give_nothing() -> None:
 
 def test_suggest_codes_checks_its_request() -> None:
     with pytest.raises(CodingRequestError, match="not supported"):
-        suggest_codes("fever", system="snomed")
+        suggest_codes("fever", system="read-v2")
     with pytest.raises(CodingRequestError, match="'de'"):
         suggest_codes("fever", lang="de")
     with pytest.raises(CodingRequestError, match="split it"):

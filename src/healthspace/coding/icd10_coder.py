@@ -336,9 +336,16 @@ def load_condition_lexicon() -> ConditionLexicon:
     return parse_condition_lexicon(text)
 
 
-@cache
+_BUILT: dict[str, Icd10Coder] = {}
+
+
 def load_icd10_coder(cache_dir: Path | None = None) -> Icd10Coder:
-    """The coder on the shipped lexicon, rules and code set, built once per process."""
-    return Icd10Coder(
-        load_icd10cm(cache_dir), load_condition_lexicon(), load_context_rules(), cache_dir
-    )
+    """The coder on the shipped lexicon, rules and code set, built once per process: they are
+    the same whatever ``cache_dir``, which only keeps a fast copy between processes."""
+    coder = _BUILT.get("coder")
+    if coder is None:
+        coder = Icd10Coder(
+            load_icd10cm(cache_dir), load_condition_lexicon(), load_context_rules(), cache_dir
+        )
+        _BUILT["coder"] = coder
+    return coder
