@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -11,15 +13,34 @@ import pytest
 
 from tests.factories import patient_bundle
 from tests.server import running_server
+from tests.signed_in import server_token
 
 
 @pytest.fixture
-def base_url(tmp_path: Path, database_url: str | None):  # type: ignore[no-untyped-def]
-    with running_server(tmp_path / "home", database_url=database_url) as base:
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def base_url(home: Path, database_url: str | None):  # type: ignore[no-untyped-def]
+    with running_server(home, database_url=database_url) as base:
         yield base
 
 
+@pytest.fixture
+def owner_of(home: Path, database_url: str | None) -> Iterator[Callable[[str], httpx.Client]]:
+    """HTTP clients signed in (bearer token) as the owner of a record."""
+    with ExitStack() as stack:
+
+        def signed_in(person: str) -> httpx.Client:
+            headers = server_token(home, person=person, database_url=database_url)
+            return stack.enter_context(httpx.Client(headers=headers))
+
+        yield signed_in
+
+
 def test_health_and_openapi(base_url: str) -> None:
+    # Open without an account: the liveness check and the API's schema.
     assert httpx.get(f"{base_url}/healthz").json()["status"] == "ok"
     schema = httpx.get(f"{base_url}/openapi.json").json()
     paths = set(schema["paths"])
@@ -34,7 +55,12 @@ def test_health_and_openapi(base_url: str) -> None:
         assert path in paths
 
 
-def test_import_read_export_erase_cycle(base_url: str) -> None:
+def test_import_read_export_erase_cycle(
+    base_url: str, owner_of: Callable[[str], httpx.Client]
+) -> None:
+    unsigned = httpx.get(f"{base_url}/api/v1/persons")
+    assert unsigned.status_code == 401 and unsigned.headers["www-authenticate"] == "Bearer"
+    client = owner_of("http-1")
     bundle = patient_bundle("http-1", glucose_values=(5.1, 7.9))
     files = [
         ("files", ("one.json", orjson.dumps(bundle), "application/fhir+json")),
@@ -47,7 +73,7 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
             ),
         ),
     ]
-    report = httpx.post(f"{base_url}/api/v1/import", files=files).json()
+    report = client.post(f"{base_url}/api/v1/import", files=files).json()
     assert report["person"] == "http-1"
     assert report["imported"] == {"Observation": 2, "Patient": 1}
     assert (
@@ -55,21 +81,21 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
         and "invalid JSON" in report["errors"][0]["reason"]
     )
 
-    persons = httpx.get(f"{base_url}/api/v1/persons").json()
+    persons = client.get(f"{base_url}/api/v1/persons").json()
     assert persons == [
         {"id": "http-1", "name": "Alex Testperson", "birth_date": "1970-01-01", "resources": 3}
     ]
-    observations = httpx.get(
+    observations = client.get(
         f"{base_url}/api/v1/persons/http-1/resources", params={"type": "Observation"}
     ).json()
     assert sorted(o["valueQuantity"]["value"] for o in observations) == [5.1, 7.9]
     one = observations[0]
-    single = httpx.get(f"{base_url}/api/v1/persons/http-1/resources/Observation/{one['id']}")
+    single = client.get(f"{base_url}/api/v1/persons/http-1/resources/Observation/{one['id']}")
     assert single.json() == one
 
-    exported = httpx.get(f"{base_url}/api/v1/persons/http-1/export").json()
+    exported = client.get(f"{base_url}/api/v1/persons/http-1/export").json()
     assert exported["resourceType"] == "Bundle" and len(exported["entry"]) == 3
-    again = httpx.post(
+    again = client.post(
         f"{base_url}/api/v1/import",
         files=[
             ("files", ("export.json.gz", gzip.compress(orjson.dumps(exported)), "application/gzip"))
@@ -77,26 +103,31 @@ def test_import_read_export_erase_cycle(base_url: str) -> None:
     ).json()
     assert again["imported"] == {} and again["unchanged"] == 3
 
-    audit = httpx.get(f"{base_url}/api/v1/persons/http-1/audit").json()
+    audit = client.get(f"{base_url}/api/v1/persons/http-1/audit").json()
     assert {"create", "read", "export"} <= {e["action"] for e in audit}
-    assert all(e["actor"].startswith("api:127.0.0.1") for e in audit)
+    # Every entry names the account that acted (the CLI-made owner, one actor throughout).
+    actors = {e["actor"] for e in audit}
+    assert len(actors) == 1 and actors.pop().startswith("account:person-"), audit
 
-    assert httpx.delete(f"{base_url}/api/v1/persons/http-1").json() == {
+    assert client.delete(f"{base_url}/api/v1/persons/http-1").json() == {
         "erased": "http-1",
         "resources": 3,
     }
-    gone = httpx.get(f"{base_url}/api/v1/persons/http-1/resources")
+    gone = client.get(f"{base_url}/api/v1/persons/http-1/resources")
     assert gone.status_code == 404
     assert gone.headers["content-type"].startswith("application/problem+json")
     assert "No person" in gone.json()["detail"]
-    assert httpx.get(f"{base_url}/api/v1/audit/verify").json()["valid"] is True
+    assert client.get(f"{base_url}/api/v1/audit/verify").json()["valid"] is True
 
 
-def test_unknown_resource_is_a_clear_404(base_url: str) -> None:
-    httpx.post(
+def test_unknown_resource_is_a_clear_404(
+    base_url: str, owner_of: Callable[[str], httpx.Client]
+) -> None:
+    client = owner_of("http-2")
+    client.post(
         f"{base_url}/api/v1/import",
         files=[("files", ("one.json", orjson.dumps(patient_bundle("http-2")), "application/json"))],
     )
-    response = httpx.get(f"{base_url}/api/v1/persons/http-2/resources/Observation/nope")
+    response = client.get(f"{base_url}/api/v1/persons/http-2/resources/Observation/nope")
     assert response.status_code == 404
     assert "not in this person's record" in response.json()["detail"]

@@ -14,9 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
-from healthspace.api.app import create_app
 from healthspace.bootstrap import build
 from healthspace.clinician.literature import (
     OFFLINE_MESSAGE,
@@ -27,6 +25,7 @@ from healthspace.clinician.literature import (
 )
 from tests.conftest import make_settings
 from tests.server import HEALTHSPACE, cli_env, free_port
+from tests.signed_in import signed_in_client
 
 ESEARCH = """<?xml version="1.0" encoding="UTF-8" ?>
 <!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" \
@@ -373,9 +372,9 @@ def test_api_route_answers_the_same_json_and_problem_offline(
     closed = f"http://127.0.0.1:{free_port()}/"
     cut_off = build(make_settings(tmp_path / "offline", pubmed_base_url=closed))
     try:
-        with TestClient(create_app(online)) as client:
+        with signed_in_client(online, role="clinician") as client:
             found = client.get("/api/v1/pubmed", params={"q": "metformin", "limit": 3})
-        with TestClient(create_app(cut_off)) as client:
+        with signed_in_client(cut_off, role="clinician") as client:
             offline = client.get("/api/v1/pubmed", params={"q": "never cached", "limit": 3})
     finally:
         online.close()

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from healthspace.api.app import create_app
 from healthspace.bootstrap import build
 from healthspace.demo.loader import load_demo
 from healthspace.patient.medication_service import interactions_for_person
 from tests.conftest import make_settings
 from tests.server import HEALTHSPACE, cli_env
+from tests.signed_in import signed_in_client
 
 MED_KEYS = {"name", "medicine", "atc", "status", "current", "dosage", "for", "since", "until"}
 MED_KEYS |= {"resource"}
@@ -112,7 +111,7 @@ def test_api_mirrors_the_cli(tmp_path: Path) -> None:
     hs = build(make_settings(tmp_path / "home"))
     try:
         person = load_demo(hs)
-        client = TestClient(create_app(hs))
+        client = signed_in_client(hs, person)
         base = "/api/v1"
         rows = client.get(f"{base}/persons/{person}/medications", params={"lang": "fr"}).json()
         assert rows and all(set(r) == MED_KEYS for r in rows)

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthspace.api.app import create_app
 from healthspace.bootstrap import Healthspace
 from healthspace.safety.triage import (
     MAX_TEXT_CHARS,
@@ -30,6 +29,7 @@ from healthspace.safety.triage_rules import (
     parse_triage_rules,
 )
 from tests.server import HEALTHSPACE, cli_env
+from tests.signed_in import signed_in_client
 
 RULES_FILE = Path(__file__).resolve().parents[2] / "src/healthspace/safety/data/triage_rules.json"
 JSON_KEYS = {
@@ -341,7 +341,7 @@ def test_the_cli_shows_the_number_first_and_refuses_a_bad_country(tmp_path: Path
 
 @pytest.fixture
 def client(hs_sqlite: Healthspace) -> Iterator[TestClient]:
-    with TestClient(create_app(hs_sqlite)) as test_client:
+    with signed_in_client(hs_sqlite) as test_client:
         yield test_client
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from healthspace.bootstrap import Healthspace
 from healthspace.patient.lab_service import explain_lab, list_labs
+from healthspace.web.identity import request_actor
 
 router = APIRouter(tags=["labs"])
 
@@ -85,11 +86,6 @@ def _hs(request: Request) -> Healthspace:
     return hs
 
 
-def _actor(request: Request) -> str:
-    client = request.client.host if request.client else "unknown"
-    return f"api:{client}"
-
-
 @router.get("/persons/{person}/labs", response_model=list[LabResultOut])
 def person_labs(
     request: Request,
@@ -98,11 +94,11 @@ def person_labs(
     lang: Lang = "en",
 ) -> list[dict[str, Any]]:
     """Every lab result with unit, range, flag and trend; by test name, then date."""
-    results = list_labs(_hs(request), _actor(request), person, code, lang)
+    results = list_labs(_hs(request), request_actor(request), person, code, lang)
     return [r.as_json(lang) for r in results]
 
 
 @router.get("/persons/{person}/labs/{code}/explanation", response_model=LabExplanationOut)
 def lab_explanation(request: Request, person: str, code: str, lang: Lang = "en") -> dict[str, Any]:
     """The latest result of a test explained in plain words, with sources and record refs."""
-    return explain_lab(_hs(request), _actor(request), person, code, lang).as_json()
+    return explain_lab(_hs(request), request_actor(request), person, code, lang).as_json()

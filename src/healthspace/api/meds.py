@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from healthspace.api.interactions import InteractionReportOut
-from healthspace.api.records import _actor, _hs
+from healthspace.api.records import _hs
 from healthspace.patient.medication_service import (
     current_medications,
     explain_medicine,
     interactions_for_person,
 )
 from healthspace.patient.memory import MAX_CHARS, forget, list_memories, remember_text
+from healthspace.web.identity import request_actor
 
 router = APIRouter(tags=["medicines"])
 Lang = Literal["en", "fr"]
@@ -93,7 +94,7 @@ class RememberOut(MemoryOut):
 def medications(request: Request, person: str, lang: Lang = "en") -> list[dict[str, Any]]:
     """The person's medicines, current first, with what each is for (``healthspace meds``)."""
     hs = _hs(request)
-    return current_medications(hs, _actor(request), person, lang).as_json()
+    return current_medications(hs, request_actor(request), person, lang).as_json()
 
 
 @router.get("/medicines/{name}/explanation", response_model=ExplanationOut)
@@ -105,7 +106,7 @@ def explanation(
 ) -> dict[str, Any]:
     """A medicine explained with sources (``healthspace explain med``)."""
     hs = _hs(request)
-    return explain_medicine(hs, _actor(request), name, lang, person).as_json()
+    return explain_medicine(hs, request_actor(request), name, lang, person).as_json()
 
 
 @router.get("/persons/{person}/interactions", response_model=InteractionReportOut)
@@ -117,21 +118,23 @@ def person_interactions(
 ) -> dict[str, Any]:
     """Every pair among the person's current medicines and any extra names (DESIGN.md JSON)."""
     hs = _hs(request)
-    return interactions_for_person(hs, _actor(request), person, drug, lang).as_json()
+    return interactions_for_person(hs, request_actor(request), person, drug, lang).as_json()
 
 
 @router.post("/persons/{person}/memories", response_model=RememberOut)
 def add_memory(request: Request, person: str, body: MemoryIn) -> dict[str, Any]:
     """Save what the person says about a medicine or an allergy (``healthspace remember``)."""
     hs = _hs(request)
-    return remember_text(hs, _actor(request), person, body.text, body.lang).as_json(body.lang)
+    return remember_text(hs, request_actor(request), person, body.text, body.lang).as_json(
+        body.lang
+    )
 
 
 @router.get("/persons/{person}/memories", response_model=list[MemoryOut])
 def memories(request: Request, person: str, lang: Lang = "en") -> list[dict[str, Any]]:
     """What the person told us, newest first (``healthspace memories``)."""
     hs = _hs(request)
-    return [m.as_json(lang) for m in list_memories(hs, _actor(request), person)]
+    return [m.as_json(lang) for m in list_memories(hs, request_actor(request), person)]
 
 
 @router.delete("/persons/{person}/memories/{resource_type}/{fhir_id}")
@@ -140,4 +143,6 @@ def forget_memory(
 ) -> dict[str, str]:
     """Remove one thing the person told us (``healthspace forget``)."""
     hs = _hs(request)
-    return {"forgotten": forget(hs, _actor(request), person, f"{resource_type}/{fhir_id}", lang)}
+    return {
+        "forgotten": forget(hs, request_actor(request), person, f"{resource_type}/{fhir_id}", lang)
+    }

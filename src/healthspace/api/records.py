@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 
 from healthspace.bootstrap import Healthspace
+from healthspace.web.authorization import current_account, import_target, owner_only
+from healthspace.web.identity import request_actor
 
 router = APIRouter(tags=["records"])
 
@@ -36,43 +38,43 @@ class AuditVerifyOut(BaseModel):
     reason: str
 
 
+
+
 def _hs(request: Request) -> Healthspace:
     hs: Healthspace = request.app.state.hs
     return hs
 
 
-def _actor(request: Request) -> str:
-    # Accounts arrive with the web issue; until then the API is bound to localhost.
-    client = request.client.host if request.client else "unknown"
-    return f"api:{client}"
-
-
 @router.get("/persons", response_model=list[PersonOut])
 def list_persons(request: Request) -> list[PersonOut]:
+    """The records the caller may open (their own and those shared with them)."""
     hs = _hs(request)
-    return [PersonOut(**p.__dict__) for p in hs.vault.persons(_actor(request))]
+    readable = hs.access.readable_persons(current_account(request))
+    return [PersonOut(**p.__dict__) for p in hs.vault.persons(request_actor(request), readable)]
 
 
 @router.get("/persons/{person}/resources")
 def list_resources(request: Request, person: str, type: str | None = None) -> list[dict[str, Any]]:
-    return _hs(request).vault.resources(_actor(request), person, type)
+    return _hs(request).vault.resources(request_actor(request), person, type)
 
 
 @router.get("/persons/{person}/resources/{resource_type}/{fhir_id}")
 def read_resource(
     request: Request, person: str, resource_type: str, fhir_id: str
 ) -> dict[str, Any]:
-    return _hs(request).vault.resource(_actor(request), person, resource_type, fhir_id)
+    return _hs(request).vault.resource(request_actor(request), person, resource_type, fhir_id)
 
 
 @router.get("/persons/{person}/export")
+@owner_only
 def export_person(request: Request, person: str) -> dict[str, Any]:
-    return _hs(request).vault.export(_actor(request), person)
+    return _hs(request).vault.export(request_actor(request), person)
 
 
 @router.delete("/persons/{person}")
+@owner_only
 def erase_person(request: Request, person: str) -> dict[str, Any]:
-    removed = _hs(request).vault.erase(_actor(request), person)
+    removed = _hs(request).vault.erase(request_actor(request), person)
     return {"erased": person, "resources": removed}
 
 
@@ -80,15 +82,18 @@ def erase_person(request: Request, person: str) -> dict[str, Any]:
 async def import_files(
     request: Request, files: list[UploadFile], person: str | None = None
 ) -> dict[str, Any]:
-    """Import uploaded FHIR files; each file is its own transaction."""
+    """Import uploaded FHIR files into the caller's record (or ``person``, a record they may
+    write); each file is its own transaction."""
+    target = import_target(current_account(request), person)
     uploads = [(upload.filename or "upload.json", await upload.read()) for upload in files]
     hs = _hs(request)
-    return hs.importer.import_uploads(uploads, _actor(request), person).as_json()
+    return hs.importer.import_uploads(uploads, request_actor(request), target).as_json()
 
 
 @router.get("/persons/{person}/audit", response_model=list[AuditEntryOut])
+@owner_only
 def person_audit(request: Request, person: str) -> list[AuditEntryOut]:
-    entries = _hs(request).vault.audit_entries(_actor(request), person)
+    entries = _hs(request).vault.audit_entries(request_actor(request), person)
     return [AuditEntryOut(**e.__dict__) for e in entries]
 
 

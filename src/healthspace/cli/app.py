@@ -20,12 +20,17 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app`` (and to its ``explain`` group).
     from healthspace.cli import (  # noqa: F401
+        accounts,
+        alternatives,
         ask,
         audit,
         coding,
+        drafts,
+        entry,
         explain,
         interactions,
         labs,
+        medication_review,
         meds,
         pubmed,
         records,

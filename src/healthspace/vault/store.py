@@ -18,7 +18,7 @@ from healthspace.errors import NotFoundError
 from healthspace.ingest.linking import Key, PreparedResource
 from healthspace.vault.audit import AuditEntry, AuditEvent, AuditLog, AuditReport, now_iso
 from healthspace.vault.keys import DataKey, MasterKey, new_data_key
-from healthspace.vault.tables import SHARED_SPACE, resource_history, resources, spaces
+from healthspace.vault.tables import SHARED_SPACE, derived, resource_history, resources, spaces
 
 _CHUNK = 500
 EXPORT_BASE = "http://healthspace.localhost/fhir"
@@ -30,6 +30,15 @@ class PersonSummary:
     name: str | None
     birth_date: str | None
     resources: int
+
+
+@dataclass(frozen=True)
+class ResourceVersion:
+    """One stored version of a resource (``Vault.resource_versions``)."""
+
+    version: int
+    updated_at: str
+    resource: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,8 @@ class Vault:
                     .where(spaces.c.id == space)
                     .values(profile=key.seal(orjson.dumps(profile), b"profile:" + space.encode()))
                 )
+        for space in sorted({s for s, _ in created} | {s for s, _ in updated}):
+            self._changed(connection, space)
         events = [
             AuditEvent(actor, "create", _person(space), rtype, f"count={n}")
             for (space, rtype), n in sorted(created.items())
@@ -273,7 +284,12 @@ class Vault:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def persons(self, actor: str) -> list[PersonSummary]:
+    def persons(self, actor: str, only: Iterable[str] | None = None) -> list[PersonSummary]:
+        """Every person, or only those in ``only`` (the ones a caller may see): only the
+        persons listed are decrypted and audited."""
+        wanted = None if only is None else set(only)
+        if wanted is not None and not wanted:
+            return []
         with self.engine.begin() as connection:
             counts: dict[str, int] = dict(
                 connection.execute(
@@ -281,11 +297,10 @@ class Vault:
                 ).all()
             )
             result = []
-            rows = connection.execute(
-                select(spaces.c.id, spaces.c.profile)
-                .where(spaces.c.kind == "person")
-                .order_by(spaces.c.id)
-            ).all()
+            query = select(spaces.c.id, spaces.c.profile).where(spaces.c.kind == "person")
+            if wanted is not None:
+                query = query.where(spaces.c.id.in_(sorted(wanted)))
+            rows = connection.execute(query.order_by(spaces.c.id)).all()
             for row in rows:
                 profile: dict[str, Any] = {}
                 if row.profile is not None:
@@ -433,6 +448,7 @@ class Vault:
             ).rowcount
             if not removed:
                 raise NotFoundError(f"{resource_type}/{fhir_id} is not in this person's record.")
+            self._changed(connection, person)
             connection.execute(
                 delete(resource_history).where(
                     resource_history.c.space == person,
@@ -454,6 +470,7 @@ class Vault:
                 delete(resources).where(resources.c.space == person)
             ).rowcount
             connection.execute(delete(resource_history).where(resource_history.c.space == person))
+            connection.execute(delete(derived).where(derived.c.space == person))
             connection.execute(delete(spaces).where(spaces.c.id == person))
             self.audit.append(
                 connection, [AuditEvent(actor, "erase", person, None, f"count={removed}")]
@@ -468,7 +485,132 @@ class Vault:
                 raw.close()
         return int(removed)
 
+    # -- derived caches ---------------------------------------------------------------------------
+    # A view's result (the patient summary) sealed with the space's key. Any change to the space
+    # bumps its revision and deletes its cached results, so none outlives the data it shows.
+
+    def _changed(self, connection: Connection, space: str) -> None:
+        connection.execute(
+            update(spaces).where(spaces.c.id == space).values(revision=spaces.c.revision + 1)
+        )
+        connection.execute(delete(derived).where(derived.c.space == space))
+
+    def revisions(self, *spaces_: str) -> dict[str, int]:
+        """Each space's revision; 0 for a space that does not exist (yet)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(spaces.c.id, spaces.c.revision).where(spaces.c.id.in_(spaces_))
+            ).all()
+            connection.rollback()
+        found = {row.id: int(row.revision) for row in rows}
+        return {space: found.get(space, 0) for space in spaces_}
+
+    def read_derived(self, actor: str, person: str, kind: str, basis: str) -> bytes | None:
+        """The cached ``kind`` built from ``basis``, audited as a read; None when absent/stale."""
+        with self.engine.begin() as connection:
+            key = self._require_person(connection, person)
+            row = connection.execute(
+                select(derived.c.payload).where(
+                    derived.c.space == person, derived.c.kind == kind, derived.c.basis == basis
+                )
+            ).first()
+            if row is None:
+                return None
+            self.audit.append(connection, [AuditEvent(actor, "read", person, kind, "cached")])
+            return key.open(row.payload, _derived_context(person, kind))
+
+    def write_derived(
+        self, person: str, kind: str, revision: int, basis: str, payload: bytes
+    ) -> bool:
+        """Cache ``payload`` unless the record changed since ``revision`` was read."""
+        with self.engine.begin() as connection:
+            key = self._require_person(connection, person)
+            # The space's row lock (PostgreSQL; SQLite's writer lock) orders this after or
+            # before any change to the record, and between two writers of the same cache.
+            current = connection.execute(
+                select(spaces.c.revision).where(spaces.c.id == person).with_for_update()
+            ).scalar_one()
+            if current != revision:
+                return False
+            connection.execute(
+                delete(derived).where(derived.c.space == person, derived.c.kind == kind)
+            )
+            connection.execute(
+                insert(derived).values(
+                    space=person,
+                    kind=kind,
+                    revision=revision,
+                    basis=basis,
+                    payload=key.seal(payload, _derived_context(person, kind)),
+                    updated_at=now_iso(),
+                )
+            )
+        return True
+
+    # -- versions (added for clinician drafts: clinician/drafts/service.py) ------------------
+
+    def resource_versions(
+        self, actor: str, person: str, resource_type: str, fhir_id: str
+    ) -> list[ResourceVersion]:
+        """Every stored version of one resource, oldest first, the current one last (audited)."""
+        with self.engine.begin() as connection:
+            key = self._require_person(connection, person)
+            where = (
+                (resource_history.c.space == person)
+                & (resource_history.c.resource_type == resource_type)
+                & (resource_history.c.fhir_id == fhir_id)
+            )
+            rows = list(
+                connection.execute(
+                    select(
+                        resource_history.c.version,
+                        resource_history.c.payload,
+                        resource_history.c.updated_at,
+                    )
+                    .where(where)
+                    .order_by(resource_history.c.version)
+                )
+            )
+            current = connection.execute(
+                select(resources.c.version, resources.c.payload, resources.c.updated_at).where(
+                    resources.c.space == person,
+                    resources.c.resource_type == resource_type,
+                    resources.c.fhir_id == fhir_id,
+                )
+            ).first()
+            if current is None:
+                raise NotFoundError(f"{resource_type}/{fhir_id} is not in this person's record.")
+            rows.append(current)
+            context = _context(person, resource_type, fhir_id)
+            found = [
+                ResourceVersion(
+                    row.version, row.updated_at, orjson.loads(key.open(row.payload, context))
+                )
+                for row in rows
+            ]
+            self.audit.append(
+                connection,
+                [AuditEvent(actor, "read-history", person, resource_type, f"count={len(found)}")],
+            )
+        return found
+
     # -- audit ----------------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        actor: str,
+        action: str,
+        person: str | None,
+        resource_type: str | None = None,
+        detail: str = "",
+    ) -> None:
+        """Audit something that is not a read or write of resources: a refused access, a
+        signature, a consent given or revoked. Its own transaction: it is kept even when the
+        request that caused it fails."""
+        with self.engine.begin() as connection:
+            self.audit.append(
+                connection, [AuditEvent(actor, action, person, resource_type, detail[:256])]
+            )
 
     def audit_entries(self, actor: str, person: str | None) -> list[AuditEntry]:
         with self.engine.begin() as connection:
@@ -484,6 +626,10 @@ class Vault:
 def _same_content(stored: bytes, incoming: bytes) -> bool:
     """Byte-equal is the common case (a re-import); else compare as JSON, ignoring key order."""
     return stored == incoming or orjson.loads(stored) == orjson.loads(incoming)
+
+
+def _derived_context(space: str, kind: str) -> bytes:
+    return f"derived:{space}/{kind}".encode()
 
 
 def _person(space: str) -> str | None:

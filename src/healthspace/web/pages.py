@@ -20,9 +20,10 @@ from healthspace.bootstrap import Healthspace
 from healthspace.errors import NotFoundError
 from healthspace.ingest.importer import ImportReport
 from healthspace.vault.store import patient_profile
+from healthspace.web.authorization import current_account, import_target
 from healthspace.web.identity import request_actor
 from healthspace.web.rendering import page_language, render
-from healthspace.web.timeline import build_timeline, entry, readable_rows, reference_range
+from healthspace.web.timeline import entry, readable_rows, reference_range
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,7 +63,10 @@ def _home(
     upload_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    persons = _hs(request).vault.persons(request_actor(request))
+    hs = _hs(request)
+    account = current_account(request)
+    readable = hs.access.readable_persons(account)
+    persons = hs.vault.persons(request_actor(request), only=readable)
     names = {p.id: p.name for p in persons}
     context: dict[str, Any] = {
         "persons": persons,
@@ -96,22 +100,10 @@ async def import_page(request: Request) -> HTMLResponse:
     if not uploads:
         message = page_language(request).text("upload.none")
         return _home(request, upload_error=message, status_code=422)
-    report = _hs(request).importer.import_uploads(uploads, request_actor(request))
+    target = import_target(current_account(request), request.query_params.get("person"))
+    report = _hs(request).importer.import_uploads(uploads, request_actor(request), target)
     failed = report.nothing_imported and bool(report.errors)
     return _home(request, report=report, status_code=422 if failed else 200)
-
-
-@router.get("/persons/{person_id}", response_class=HTMLResponse, name="person_page")
-def person_page(request: Request, person_id: str, type: str | None = None) -> HTMLResponse:
-    """A person's record as a timeline, newest first, with counts by type."""
-    person = person_for_page(request, person_id)
-    records = _hs(request).vault.resources(request_actor(request), person.id)
-    context = {
-        "person": person,
-        "timeline": build_timeline(records, type or None),
-        "only_type": type or None,
-    }
-    return render(request, "person.html", context)
 
 
 @router.get(

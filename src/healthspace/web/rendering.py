@@ -80,6 +80,16 @@ def render(
     response = templates.TemplateResponse(
         request, template, {**shared, **context}, status_code=status_code
     )
+    prelogin = getattr(request.state, "new_prelogin", None)
+    if prelogin:
+        # The pre-sign-in CSRF pair: the same random value in this cookie and in the form.
+        response.set_cookie(
+            "hs_prelogin",
+            prelogin,
+            samesite="lax",
+            httponly=True,
+            secure=request.url.scheme == "https",
+        )
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(COOKIE, language.code, max_age=_ONE_YEAR, samesite="lax", httponly=True)
     return response

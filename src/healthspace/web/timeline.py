@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from healthspace.patient.medications import PATIENT_REPORTED, PROVENANCE_SYSTEM
+
 Resource = dict[str, Any]
 
 # The element that dates each kind of resource, first found wins. FHIR names these per type
@@ -63,6 +65,8 @@ class Entry:
     date: str | None
     values: tuple[Quantity, ...] = ()
     flag: str | None = None
+    # Entered by the person (or told to the assistant), shown apart from clinical records.
+    patient_reported: bool = False
 
     @property
     def year(self) -> str | None:
@@ -178,6 +182,17 @@ def flag(resource: Resource) -> str | None:
     return None
 
 
+def is_patient_reported(resource: Resource) -> bool:
+    """Whether the person entered this item themselves (``meta.tag`` patient-reported)."""
+    tags = (resource.get("meta") or {}).get("tag") or []
+    return any(
+        isinstance(t, dict)
+        and t.get("system") == PROVENANCE_SYSTEM
+        and t.get("code") == PATIENT_REPORTED
+        for t in tags
+    )
+
+
 def entry(resource: Resource) -> Entry:
     return Entry(
         resource_type=str(resource.get("resourceType", "")),
@@ -186,6 +201,7 @@ def entry(resource: Resource) -> Entry:
         date=event_date(resource),
         values=quantities(resource),
         flag=flag(resource),
+        patient_reported=is_patient_reported(resource),
     )
 
 
