@@ -79,3 +79,39 @@ def test_an_unknown_message_falls_back_instead_of_failing() -> None:
     assert FR.resource_type("Observation") == "Résultat ou mesure"
     assert FR.resource_type("NutritionOrder") == "NutritionOrder"
     assert FR.text("no.such.id") == "no.such.id"
+
+
+def test_every_text_id_the_pages_use_is_in_both_catalogs() -> None:
+    """Literal ``t("id")`` calls in templates and page modules name catalog entries (ids built
+    at run time, such as ``"type." ~ name``, fall back by design)."""
+    import re
+    from pathlib import Path
+
+    import healthspace.web as web
+
+    folder = Path(web.__file__).parent
+    used: set[str] = set()
+    call = re.compile(r"""\b(?:t|text)\(\s*["']([a-z_][\w.]*)["']""")
+    for path in [*folder.glob("templates/*.html"), *folder.glob("*.py")]:
+        used.update(call.findall(path.read_text("utf-8")))
+    table = messages()
+    missing = sorted(i for i in used if i not in table and not i.endswith("."))
+    assert len(used) > 200
+    assert missing == []
+
+
+def test_the_catalogs_are_gettext_files_babel_reads() -> None:
+    from importlib import resources
+
+    from babel.messages.pofile import read_po
+
+    root = resources.files("healthspace.web").joinpath("locale")
+    domains = {
+        language: sorted(p.name for p in root.joinpath(language, "LC_MESSAGES").iterdir())
+        for language in ("en", "fr")
+    }
+    assert domains["en"] == domains["fr"] and "core.po" in domains["en"]
+    for name in domains["fr"]:
+        with root.joinpath("fr", "LC_MESSAGES", name).open("rb") as handle:
+            catalog = read_po(handle)
+        assert str(catalog.locale) == "fr" and len(catalog) > 10

@@ -1,7 +1,7 @@
 """The reader's language, the bilingual message table and locale-aware dates and numbers.
 
-Why small tables instead of gettext catalogs for now: every text a page prints goes through
-``Language.text``, so moving to Babel catalogs later changes this module only, not the pages.
+Every text a page prints goes through ``Language.text``, which reads the gettext catalogs
+(``web/locale``) once.
 Dates and numbers go through Babel so French readers see 23/11/2026 and 5,4.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from importlib import resources
 from typing import Any
 
 from babel.dates import format_date, format_skeleton
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from healthspace.web.timeline import Quantity, ReferenceRange
@@ -38,21 +38,33 @@ _TIME = re.compile(r"T(\d{2}:\d{2})")
 
 @functools.cache
 def messages() -> dict[str, dict[str, str]]:
-    """The message table: message id -> {language: text}, from every ``web/messages/*.json``.
+    """The message table, message id -> {language: text}, from the gettext catalogs
+    ``web/locale/<language>/LC_MESSAGES/<area>.po`` (one domain per area of the app: core,
+    accounts, health, chat, entry, workspace_tools).
 
-    One file per area of the app (core, labs, chat, accounts...), so each area's texts sit
-    together; an id defined in two files is an error, not a silent override.
+    The catalogs are read with Babel at start-up, so there is no compile step; translators can
+    use any PO editor. The msgid is the id templates pass to ``t()``. An id defined in two areas
+    is an error, not a silent override.
     """
     table: dict[str, dict[str, str]] = {}
-    folder = resources.files("healthspace.web").joinpath("messages")
-    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
-        if not item.name.endswith(".json"):
-            continue
-        part: dict[str, dict[str, str]] = json.loads(item.read_text("utf-8"))
-        repeated = sorted(table.keys() & part.keys())
-        if repeated:
-            raise ValueError(f"web/messages/{item.name} repeats message ids: {repeated[:5]}")
-        table.update(part)
+    owner: dict[str, str] = {}
+    root = resources.files("healthspace.web").joinpath("locale")
+    for language in LANGUAGES:
+        folder = root.joinpath(language, "LC_MESSAGES")
+        for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+            if not item.name.endswith(".po"):
+                continue
+            with item.open("rb") as handle:
+                catalog = read_po(handle, locale=language, domain=item.name[:-3])
+            for message in catalog:
+                if not message.id or not isinstance(message.id, str):
+                    continue
+                area = owner.setdefault(message.id, item.name)
+                if area != item.name:
+                    raise ValueError(f"message {message.id!r} is in both {area} and {item.name}")
+                if language in table.get(message.id, {}):
+                    raise ValueError(f"{item.name} repeats message {message.id!r}")
+                table.setdefault(message.id, {})[language] = str(message.string or "")
     return table
 
 
