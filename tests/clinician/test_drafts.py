@@ -143,6 +143,14 @@ def test_sign_makes_it_final_with_an_attester_and_an_audit_entry(
     audit = [e for e in hs.vault.audit_entries(ACTOR, person) if e.action == "sign"]
     assert [(e.actor, e.resource_type) for e in audit] == [("dr-house", "Composition")]
     assert draft.id in audit[0].detail
+    # Written with the signed version, in its transaction: the entry right before is its update.
+    entries = hs.vault.audit_entries(ACTOR, person)
+    before = entries[[e.seq for e in entries].index(audit[0].seq) - 1]
+    assert (before.action, before.resource_type, before.actor) == (
+        "update",
+        "Composition",
+        "dr-house",
+    )
     with pytest.raises(service.AlreadySignedError):
         service.sign(hs, person, draft.id, "dr-house")
 

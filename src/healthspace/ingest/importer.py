@@ -8,7 +8,7 @@ retried once the others are in.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from healthspace.ingest.fhir_model import SHARED_TYPES
 from healthspace.ingest.formats import expand_paths, parse_source
 from healthspace.ingest.linking import ResourceChecker, prepare_unit
 from healthspace.ingest.sources import SourceFile, read_source, source_from_bytes
+from healthspace.vault.audit import AuditEvent
 from healthspace.vault.store import RecordLookupOnConnection, Vault
 from healthspace.vault.tables import SHARED_SPACE
 
@@ -116,9 +117,16 @@ class Importer:
         return report
 
     def import_uploads(
-        self, uploads: list[tuple[str, bytes]], actor: str, person: str | None = None
+        self,
+        uploads: list[tuple[str, bytes]],
+        actor: str,
+        person: str | None = None,
+        events: Sequence[AuditEvent] = (),
     ) -> ImportReport:
-        """Import uploaded files' bytes (gzip allowed); names are used in messages only."""
+        """Import uploaded files' bytes (gzip allowed); names are used in messages only.
+
+        ``events`` are audited in each file's own transaction: an act the write stands for (a
+        signature) is then recorded if and only if the write is."""
         report = ImportReport()
         persons: set[str] = set()
         for name, data in uploads:
@@ -126,7 +134,7 @@ class Importer:
             def load(name: str = name, data: bytes = data) -> SourceFile:
                 return source_from_bytes(Path(name), data, self._limit)
 
-            error = self._import_file(Path(name), actor, person, report, persons, load)
+            error = self._import_file(Path(name), actor, person, report, persons, load, events)
             if error is not None:
                 report.add_error(error)
         report.persons = sorted(persons)
@@ -140,9 +148,10 @@ class Importer:
         report: ImportReport,
         persons: set[str],
         load: Callable[[], SourceFile] | None = None,
+        events: Sequence[AuditEvent] = (),
     ) -> ImportFailedError | None:
         with collector_paused():
-            return self._import_file_unpaused(path, actor, person, report, persons, load)
+            return self._import_file_unpaused(path, actor, person, report, persons, load, events)
 
     def _import_file_unpaused(
         self,
@@ -152,6 +161,7 @@ class Importer:
         report: ImportReport,
         persons: set[str],
         load: Callable[[], SourceFile] | None,
+        events: Sequence[AuditEvent] = (),
     ) -> ImportFailedError | None:
         try:
             source = load() if load else read_source(path, self._limit)
@@ -169,6 +179,8 @@ class Importer:
                     parsed, RecordLookupOnConnection(connection), person, self._schema
                 )
                 result = self._vault.store(connection, actor, unit.resources)
+                if events:
+                    self._vault.audit.append(connection, list(events))
         except ImportFailedError as error:
             return error
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

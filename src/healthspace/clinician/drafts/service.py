@@ -9,7 +9,7 @@ in its history; nothing is overwritten in place. A signature is also audited as 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from healthspace.clinician.summary_service import read_practitioners
 from healthspace.collector import collector_paused
 from healthspace.errors import HealthspaceError, NotFoundError
 from healthspace.terminology.icd10cm import Icd10cm, load_icd10cm
+from healthspace.vault.audit import AuditEvent
 
 MAX_TEXT = 20_000
 
@@ -66,7 +67,9 @@ def _codes_loader(hs: Healthspace, codes: Icd10cm | None) -> Any:
     return lambda: codes if codes is not None else load_icd10cm(hs.settings.home / "cache")
 
 
-def _store(hs: Healthspace, actor: str, person: str, draft: Draft) -> None:
+def _store(
+    hs: Healthspace, actor: str, person: str, draft: Draft, events: Sequence[AuditEvent] = ()
+) -> None:
     label = TYPE_LABELS[draft.kind][draft.language]
     bundle = {
         "resourceType": "Bundle",
@@ -74,7 +77,7 @@ def _store(hs: Healthspace, actor: str, person: str, draft: Draft) -> None:
         "entry": [{"resource": to_composition(draft, label)}],
     }
     report = hs.importer.import_uploads(
-        [(f"draft-{draft.id}.json", orjson.dumps(bundle))], actor, person=person
+        [(f"draft-{draft.id}.json", orjson.dumps(bundle))], actor, person=person, events=events
     )
     if report.errors:
         first = report.errors[0]
@@ -221,11 +224,12 @@ def sign(
         status="final" if draft.status == DRAFT_STATUS else draft.status,
         signature=Signature(actor, at),
     )
-    _store(hs, actor, person, signed)
-    # Ids and counts only: the audit never holds a document's words.
-    hs.vault.record_event(
+    # Ids and counts only: the audit never holds a document's words. The entry is written in
+    # the same transaction as the signed version, so neither exists without the other.
+    sign_event = AuditEvent(
         actor, "sign", person, "Composition", f"id={draft_id} confirmed={len(confirmed)}"
     )
+    _store(hs, actor, person, signed, events=[sign_event])
     return signed
 
 
