@@ -38,8 +38,6 @@ class AuditVerifyOut(BaseModel):
     reason: str
 
 
-
-
 def _hs(request: Request) -> Healthspace:
     hs: Healthspace = request.app.state.hs
     return hs
