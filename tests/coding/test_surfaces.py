@@ -14,6 +14,7 @@ import pytest
 
 from healthspace.terminology.snomed import load_release
 from tests.server import HEALTHSPACE, cli_env, running_server
+from tests.signed_in import server_token
 from tests.terminology.rf2_sample import write_release
 
 
@@ -127,38 +128,45 @@ def api(home: Path) -> Iterator[str]:
         yield f"{base}/api/v1"
 
 
-def test_api_coding_routes(api: str) -> None:
-    paths = set(httpx.get(api.replace("/api/v1", "/openapi.json")).json()["paths"])
+@pytest.fixture
+def client(home: Path) -> Iterator[httpx.Client]:
+    """Signed in (bearer token) as an account of that server."""
+    with httpx.Client(headers=server_token(home)) as signed_in:
+        yield signed_in
+
+
+def test_api_coding_routes(api: str, client: httpx.Client) -> None:
+    paths = set(client.get(api.replace("/api/v1", "/openapi.json")).json()["paths"])
     assert {"/api/v1/code", "/api/v1/icd10cm/{code}", "/api/v1/icd10cm"} <= paths
     assert {"/api/v1/snomed/{concept_id}", "/api/v1/snomed"} <= paths
 
-    got = httpx.get(f"{api}/code", params={"text": "pas de fièvre mais toux"}, timeout=60).json()
+    got = client.get(f"{api}/code", params={"text": "pas de fièvre mais toux"}, timeout=60).json()
     assert [(s["code"], s["evidence"], s["start"], s["end"]) for s in got] == [
         ("R05.9", "toux", 19, 23)
     ]
-    posted = httpx.post(
+    posted = client.post(
         f"{api}/code", json={"text": "Patient denies chest pain", "all": True, "lang": "en"}
     ).json()
     assert [(s["code"], s["status"]) for s in posted] == [("R07.9", "negated")]
-    bad = httpx.get(f"{api}/code", params={"text": "fever", "system": "loinc"})
+    bad = client.get(f"{api}/code", params={"text": "fever", "system": "loinc"})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
-    described = httpx.get(f"{api}/icd10cm/E119", timeout=60).json()
+    described = client.get(f"{api}/icd10cm/E119", timeout=60).json()
     assert described["description"] == "Type 2 diabetes mellitus without complications"
-    unknown = httpx.get(f"{api}/icd10cm/ZZZ")
+    unknown = client.get(f"{api}/icd10cm/ZZZ")
     assert unknown.status_code == 404 and "not an ICD-10-CM code" in unknown.json()["detail"]
-    hits = httpx.get(f"{api}/icd10cm", params={"q": "hypertension"}, timeout=60).json()
+    hits = client.get(f"{api}/icd10cm", params={"q": "hypertension"}, timeout=60).json()
     assert hits[0]["code"] == "I10"
 
 
-def test_api_snomed_routes(api: str, home: Path, tmp_path: Path) -> None:
+def test_api_snomed_routes(api: str, client: httpx.Client, home: Path, tmp_path: Path) -> None:
     store = home / "snomed"
     if store.exists():  # loaded by the CLI test above: start from no release
         shutil.rmtree(store)
-    missing = httpx.get(f"{api}/snomed/44054006")
+    missing = client.get(f"{api}/snomed/44054006")
     assert missing.status_code == 409 and "healthspace snomed load" in missing.json()["detail"]
     load_release(write_release(tmp_path / "release"), home)
-    concept = httpx.get(f"{api}/snomed/44054006").json()
+    concept = client.get(f"{api}/snomed/44054006").json()
     assert concept["preferred_term"] == "Type 2 diabetes mellitus"
-    assert httpx.get(f"{api}/snomed", params={"q": "asthma"}).json()[0]["id"] == "195967001"
-    assert httpx.get(f"{api}/snomed/190368000").status_code == 404
+    assert client.get(f"{api}/snomed", params={"q": "asthma"}).json()[0]["id"] == "195967001"
+    assert client.get(f"{api}/snomed/190368000").status_code == 404

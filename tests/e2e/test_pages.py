@@ -2,7 +2,8 @@
 imports through the form, errors, a 360 px phone and the keyboard.
 
 Screenshots of the main pages are written to docs/screenshots/ on every run (the README shows
-them), so they always picture the pages as they are.
+them), so they always picture the pages as they are. Every tab is signed in (conftest): the demo
+person on the demo app, the record's owner on the import app.
 """
 
 from __future__ import annotations
@@ -56,7 +57,16 @@ def open_lab_result(page: Page) -> None:
     page.get_by_role("heading", level=1, name=LAB).wait_for()
 
 
-def test_home_lists_the_demo_person(page: Page, demo_url: str, screenshots: Path) -> None:
+def demo_person_path(page: Page, demo_url: str) -> str:
+    """The demo person's record path, read from the home page's link."""
+    page.goto(demo_url)
+    href = page.get_by_role("link", name=DEMO_NAME).first.get_attribute("href")
+    assert href and href.startswith("/persons/"), href
+    return href
+
+
+def test_home_lists_the_demo_person(demo_page: Page, demo_url: str, screenshots: Path) -> None:
+    page = demo_page
     response = page.goto(demo_url)
     assert response is not None and response.status == 200
     assert page.get_by_role("heading", level=1).inner_text() == "My health"
@@ -67,7 +77,10 @@ def test_home_lists_the_demo_person(page: Page, demo_url: str, screenshots: Path
     page.screenshot(path=screenshots / "home.png", full_page=True)
 
 
-def test_person_timeline_and_one_lab_result(page: Page, demo_url: str, screenshots: Path) -> None:
+def test_person_timeline_and_one_lab_result(
+    demo_page: Page, demo_url: str, screenshots: Path
+) -> None:
+    page = demo_page
     open_demo_person(page, demo_url)
     check_page_basics(page)
     years = page.locator(".year h3").all_inner_texts()
@@ -90,7 +103,8 @@ def test_person_timeline_and_one_lab_result(page: Page, demo_url: str, screensho
     assert '"resourceType": "Observation"' in page.locator("pre.json").inner_text()
 
 
-def test_french_labels_dates_and_numbers(page: Page, demo_url: str, screenshots: Path) -> None:
+def test_french_labels_dates_and_numbers(demo_page: Page, demo_url: str, screenshots: Path) -> None:
+    page = demo_page
     page.goto(demo_url)
     page.get_by_role("link", name="Français").click()
     page.get_by_role("heading", level=1, name="Ma santé").wait_for()
@@ -109,7 +123,10 @@ def test_french_labels_dates_and_numbers(page: Page, demo_url: str, screenshots:
     assert any(re.search(r"\d,\d", v) for v in values), "no decimal comma in French"
 
 
-def test_import_a_bundle_through_the_form(page: Page, empty_url: str, tmp_path: Path) -> None:
+def test_import_a_bundle_through_the_form(
+    import_page: Page, empty_url: str, tmp_path: Path
+) -> None:
+    page = import_page
     bundle = tmp_path / "alex.json"
     bundle.write_bytes(orjson.dumps(patient_bundle("web-1", glucose_values=(5.4, 6.1))))
     page.goto(empty_url)
@@ -128,7 +145,10 @@ def test_import_a_bundle_through_the_form(page: Page, empty_url: str, tmp_path: 
     assert "5.4 mmol/L" in page.locator(".timeline").inner_text()
 
 
-def test_a_broken_file_is_named_with_the_reason(page: Page, empty_url: str, tmp_path: Path) -> None:
+def test_a_broken_file_is_named_with_the_reason(
+    import_page: Page, empty_url: str, tmp_path: Path
+) -> None:
+    page = import_page
     broken = tmp_path / "broken-export.json"
     broken.write_text('{"resourceType": "Bundle", "type": "collection", "entry": [')
     page.goto(empty_url)
@@ -143,7 +163,11 @@ def test_a_broken_file_is_named_with_the_reason(page: Page, empty_url: str, tmp_
     assert "invalid JSON" in row.inner_text()
 
 
-def test_narrow_phone_never_scrolls_sideways(phone: Page, demo_url: str, screenshots: Path) -> None:
+def test_narrow_phone_never_scrolls_sideways(
+    demo_phone: Page, demo_url: str, screenshots: Path
+) -> None:
+    phone = demo_phone
+
     def scroll_width() -> int:
         return int(phone.evaluate("document.documentElement.scrollWidth"))
 
@@ -157,7 +181,8 @@ def test_narrow_phone_never_scrolls_sideways(phone: Page, demo_url: str, screens
     assert scroll_width() <= 360
 
 
-def test_keyboard_reaches_skip_link_first_then_main_links(page: Page, demo_url: str) -> None:
+def test_keyboard_reaches_skip_link_first_then_main_links(demo_page: Page, demo_url: str) -> None:
+    page = demo_page
     page.goto(demo_url)
     page.keyboard.press("Tab")
     focused = page.evaluate("[document.activeElement.className, document.activeElement.hash]")
@@ -170,23 +195,40 @@ def test_keyboard_reaches_skip_link_first_then_main_links(page: Page, demo_url: 
     page.get_by_role("heading", level=1, name=DEMO_NAME).wait_for()
 
 
-def test_errors_are_pages_on_the_site_and_json_on_the_api(page: Page, demo_url: str) -> None:
-    response = page.goto(f"{demo_url}/persons/nobody-here")
+def test_errors_are_pages_on_the_site_and_json_on_the_api(
+    demo_page: Page, demo_url: str, demo_api: dict[str, str]
+) -> None:
+    page = demo_page
+    person = demo_person_path(page, demo_url)
+    response = page.goto(f"{demo_url}{person}/resources/Observation/nobody-here")
     assert response is not None and response.status == 404
     assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
     assert "nobody-here" in page.locator("main").inner_text()
+    check_page_basics(page)
+
+    # A record that is not the reader's is refused, whether or not it exists.
+    response = page.goto(f"{demo_url}/persons/nobody-here")
+    assert response is not None and response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Access refused"
     check_page_basics(page)
 
     response = page.goto(f"{demo_url}/no/such/page?lang=fr")
     assert response is not None and response.status == 404
     assert page.get_by_role("heading", level=1).inner_text() == "Page introuvable"
 
-    incomplete = httpx.post(f"{demo_url}/import", data={"nothing": "here"})
+    incomplete = httpx.post(f"{demo_url}/import", data={"nothing": "here"}, headers=demo_api)
     assert incomplete.status_code == 422 and "<title>" in incomplete.text
     assert "Choose at least one file" in incomplete.text
 
-    api = httpx.get(f"{demo_url}/api/v1/persons/nobody-here/resources")
+    api = httpx.get(
+        f"{demo_url}/api/v1{person}/resources/Observation/nobody-here", headers=demo_api
+    )
     assert api.status_code == 404
     assert api.headers["content-type"] == "application/problem+json"
-    assert httpx.get(f"{demo_url}/api/v1/nope").json() == {"detail": "Not Found"}
+    refused = httpx.get(f"{demo_url}/api/v1/persons/nobody-here/resources", headers=demo_api)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    unsigned = httpx.get(f"{demo_url}/api/v1{person}/resources")
+    assert unsigned.status_code == 401 and unsigned.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(f"{demo_url}/api/v1/nope", headers=demo_api).json() == {"detail": "Not Found"}
     assert httpx.get(f"{demo_url}/docs").status_code == 200

@@ -32,6 +32,7 @@ from healthspace.knowledge.interactions import (
 )
 from healthspace.terminology.medicines import load_medicine_catalog, members_of
 from tests.server import HEALTHSPACE, cli_env, running_server
+from tests.signed_in import server_token
 
 DATA_FILE = (
     Path(__file__).resolve().parents[2]
@@ -450,13 +451,14 @@ def test_cli_readable_view_lists_the_most_serious_first(tmp_path: Path) -> None:
 
 
 def test_api_mirrors_the_cli(tmp_path: Path) -> None:
-    with running_server(tmp_path / "home") as base:
+    home = tmp_path / "home"
+    with running_server(home) as base, httpx.Client(headers=server_token(home)) as client:
         url = f"{base}/api/v1/interactions"
-        response = httpx.get(url, params=[("drug", "Kardégic"), ("drug", "Xarelto")])
+        response = client.get(url, params=[("drug", "Kardégic"), ("drug", "Xarelto")])
         assert response.status_code == 200
         assert response.json() == check_names(["Kardégic", "Xarelto"], "en").as_json()
-        french = httpx.get(url, params=[("drug", "Kardégic"), ("drug", "Xarelto"), ("lang", "fr")])
+        french = client.get(url, params=[("drug", "Kardégic"), ("drug", "Xarelto"), ("lang", "fr")])
         assert french.json()["drugs"][0]["name"] == "acide acétylsalicylique"
-        assert httpx.get(url, params={"drug": "x", "lang": "de"}).status_code == 422
-        assert httpx.get(url).status_code == 422
-        assert "/api/v1/interactions" in httpx.get(f"{base}/openapi.json").json()["paths"]
+        assert client.get(url, params={"drug": "x", "lang": "de"}).status_code == 422
+        assert client.get(url).status_code == 422
+        assert "/api/v1/interactions" in client.get(f"{base}/openapi.json").json()["paths"]

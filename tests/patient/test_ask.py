@@ -13,11 +13,9 @@ from typing import Any
 
 import orjson
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from healthspace.api.app import create_app
 from healthspace.bootstrap import Healthspace
 from healthspace.demo.person import build_demo_bundle
 from healthspace.patient.ask import (
@@ -32,10 +30,20 @@ from healthspace.patient.ask import (
 from healthspace.patient.memory import list_memories
 from tests.factories import patient_bundle
 from tests.server import HEALTHSPACE, cli_env
+from tests.signed_in import signed_in_client
 
 ACTOR = "test"
 KEYS = {"answer", "citations", "record_refs", "triage", "grounded"}
-EXTRA_KEYS = {"understood", "sentences", "engine", "declined", "intents", "lang", "person"}
+EXTRA_KEYS = {
+    "understood",
+    "sentences",
+    "engine",
+    "engine_info",
+    "declined",
+    "intents",
+    "lang",
+    "person",
+}
 
 
 def _no_search(query: str, lang: str) -> list[Any]:
@@ -320,7 +328,7 @@ def test_data_files_load() -> None:
 
 
 def test_api_ask_returns_the_same_answer(hs: Healthspace, demo: str) -> None:
-    client = TestClient(create_app(hs))
+    client = signed_in_client(hs, demo)
     response = client.post(
         "/api/v1/ask", json={"question": "is my cholesterol better than last year?", "person": demo}
     )

@@ -11,9 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from fastapi.testclient import TestClient
 
-from healthspace.api.app import create_app
 from healthspace.bootstrap import Healthspace
 from healthspace.demo.loader import load_demo
 from healthspace.demo.person import build_demo_bundle
@@ -30,6 +28,7 @@ from healthspace.patient.labs import TREND_TOLERANCE, PersonFacts, lab_results
 from tests.conftest import shared_data
 from tests.factories import patient_bundle
 from tests.server import HEALTHSPACE, cli_env
+from tests.signed_in import signed_in_client
 
 ACTOR = "test"
 HBA1C, POTASSIUM, FASTING_GLUCOSE = "4548-4", "2823-3", "1558-6"
@@ -349,14 +348,15 @@ def test_a_synthea_person_has_labs_explained(hs: Healthspace) -> None:
 
 
 def test_api_lists_and_explains_labs(hs: Healthspace, demo: str) -> None:
-    client = TestClient(create_app(hs))
+    client = signed_in_client(hs, demo)
     rows = client.get(f"/api/v1/persons/{demo}/labs", params={"code": "HbA1c", "lang": "fr"})
     assert rows.status_code == 200
     body = rows.json()
     assert body and set(body[0]) == ROW_KEYS and body[0]["name"] == "Hémoglobine glyquée (HbA1c)"
     explained = client.get(f"/api/v1/persons/{demo}/labs/{HBA1C}/explanation")
     assert explained.status_code == 200 and set(explained.json()) == EXPLANATION_KEYS
-    missing = client.get("/api/v1/persons/nobody/labs")
+    # The owner of a record with nothing in it yet: theirs, and not found.
+    missing = signed_in_client(hs, "nobody").get("/api/v1/persons/nobody/labs")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
 

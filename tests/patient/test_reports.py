@@ -31,6 +31,7 @@ from healthspace.patient.reports import (
     split_sentences,
 )
 from tests.server import HEALTHSPACE, cli_env, running_server
+from tests.signed_in import server_token
 
 DATA = Path(__file__).resolve().parent / "data" / "reports"
 REPORTS = sorted(DATA.glob("*.txt"))
@@ -546,11 +547,12 @@ def test_cli_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_api_explains_a_report_like_the_cli(tmp_path: Path) -> None:
     text = read("en_discharge_summary.txt")
-    with running_server(tmp_path / "home") as base:
-        response = httpx.post(f"{base}/api/v1/reports/explanation", json={"text": text})
+    home = tmp_path / "home"
+    with running_server(home) as base, httpx.Client(headers=server_token(home)) as client:
+        response = client.post(f"{base}/api/v1/reports/explanation", json={"text": text})
         assert response.status_code == 200, response.text
         data = response.json()
         check_json_shape(data)
         assert data == json.loads(json.dumps(explain_report(text).as_json()))
-        empty = httpx.post(f"{base}/api/v1/reports/explanation", json={"text": " ", "lang": "fr"})
+        empty = client.post(f"{base}/api/v1/reports/explanation", json={"text": " ", "lang": "fr"})
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]

@@ -82,6 +82,9 @@ def test_a_form_without_javascript_resolves_the_name_and_shows_what_was_stored(
     text = _text(page)
     assert "Saved in your record" in text and "Entered by you" in text
     assert "Glycémie à jeun" in text and "6.1 mmol/L" in text
+    stored = re.search(r'href="(/persons/[^"]+/resources/Observation/[^"]+)"', page)
+    assert stored is not None
+    assert "Entered by you" in client.get(stored.group(1)).text
     timeline = client.get(f"/persons/{PERSON}").text
     entries = re.findall(r"<li>.*?</li>", timeline, flags=re.S)
     mine = [e for e in entries if "6.1" in e or "6,1" in e]

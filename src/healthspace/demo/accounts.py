@@ -18,7 +18,7 @@ class DemoAccount:
     display_name: str
 
 
-DEMO_PERSON = DemoAccount("demo", "demo-health", "person", "Alex Demo")
+DEMO_PERSON = DemoAccount("demo", "demo-health", "person", "Camille Demo-Durand")
 DEMO_CLINICIAN = DemoAccount("dr.martin", "demo-clinician", "clinician", "Dr Claire Martin")
 DEMO_ADMIN = DemoAccount("admin", "demo-admin", "admin", "Admin")
 DEMO_ACCOUNTS = (DEMO_PERSON, DEMO_CLINICIAN, DEMO_ADMIN)

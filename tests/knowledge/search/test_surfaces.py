@@ -16,6 +16,7 @@ import pytest
 
 from tests.knowledge.corpus_samples import write_medquad
 from tests.server import HEALTHSPACE, cli_env, running_server
+from tests.signed_in import server_token
 
 HIT_KEYS = ["id", "kind", "title", "snippet", "score", "sources"]
 SOURCE_KEYS = {"publisher", "title", "url", "reviewed"}
@@ -84,8 +85,8 @@ def test_cli_corpus_load_reports_a_bad_file_on_stderr(home: Path, tmp_path: Path
 
 
 def test_api_search_answers_like_the_cli(home: Path) -> None:
-    with running_server(home) as base:
-        response = httpx.get(
+    with running_server(home) as base, httpx.Client(headers=server_token(home)) as client:
+        response = client.get(
             f"{base}/api/v1/search",
             params={"q": "tension artérielle", "lang": "fr", "kind": "article", "mode": "bm25"},
             timeout=120,
@@ -94,7 +95,7 @@ def test_api_search_answers_like_the_cli(home: Path) -> None:
         hits = response.json()
         assert_design_shape(hits)
         assert hits[0]["id"] == "medquad:mplushealthtopics:0000471"
-        paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+        paths = client.get(f"{base}/openapi.json").json()["paths"]
         assert "/api/v1/search" in paths
-        bad = httpx.get(f"{base}/api/v1/search", params={"q": "x", "kind": "recipe"})
+        bad = client.get(f"{base}/api/v1/search", params={"q": "x", "kind": "recipe"})
         assert bad.status_code == 422
