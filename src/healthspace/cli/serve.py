@@ -54,5 +54,8 @@ def serve(
                 f"No account yet: open http://{host}:{port}/setup to create yours, or run "
                 "`healthspace accounts create NAME`."
             )
+    from healthspace.clinician.summary_refresher import SummaryRefresher
+
+    hs.importer.add_listener(SummaryRefresher(hs).schedule)
     console.print(f"Healthspace is running at http://{host}:{port}/  (API docs: /docs)")
     uvicorn.run(create_app(hs), host=host, port=port, log_level="warning")

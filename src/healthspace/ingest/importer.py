@@ -80,6 +80,12 @@ class Importer:
         self._vault = vault
         self._limit = max_file_bytes
         self._schema = schema
+        self._listeners: list[Callable[[set[str]], None]] = []
+
+    def add_listener(self, listener: Callable[[set[str]], None]) -> None:
+        """Call ``listener`` with the persons whose record a file changed, after it commits
+        (the running app uses it to rebuild summaries in the background)."""
+        self._listeners.append(listener)
 
     def import_paths(
         self,
@@ -195,6 +201,10 @@ class Importer:
             report.imported[resource_type] += count
             if space != SHARED_SPACE:
                 persons.add(space)
+        changed = {space for space, _ in result.created + result.updated} - {SHARED_SPACE}
+        if changed:
+            for listener in self._listeners:
+                listener(changed)
         report.unchanged += result.unchanged
         persons.update(s for s in {r.space for r in unit.resources} if s != SHARED_SPACE)
         return None
