@@ -132,12 +132,22 @@ def test_import_a_bundle_through_the_form(
     page.goto(empty_url)
     assert "No record yet" in page.locator("main").inner_text()
     page.get_by_label("FHIR files").set_input_files(bundle)
+    # What the progress line says while the upload runs (static/upload.js).
+    page.evaluate(
+        """() => { window.seen = [];
+        new MutationObserver(() => {
+          const status = document.getElementById('upload-status');
+          if (status && status.textContent) { window.seen.push(status.textContent); }
+        }).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+    )
     page.get_by_role("button", name="Import").click()
 
     report = page.locator("#report")
     report.wait_for()
     check_page_basics(page)
     assert "Files imported: 1" in report.inner_text()
+    seen = page.evaluate("window.seen")
+    assert any(text.startswith("Sending your files") for text in seen), seen
     added = page.get_by_role("table", name="Added or updated").inner_text()
     assert re.search(r"Identity\s+1", added) and re.search(r"Result or measurement\s+2", added)
     page.get_by_role("link", name="Open the record of Alex Testperson").click()
