@@ -22,6 +22,7 @@ Rules the sections follow:
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -263,22 +264,28 @@ def merge_duplicates(items: Iterable[Item]) -> list[Item]:
 
     The earliest-starting item gives the text; the merged item lists every source, its own
     first. Items without any key are never merged.
+
+    Items come in start order, so a merged item that ended before the current item started can
+    overlap no later dated item: it leaves the key's ``live`` list (a renewed prescription seen
+    a thousand times stays one short list, not a quadratic scan). Undated items, which overlap
+    everything, are matched against every item of the key, as before.
     """
     ordered = sorted(items, key=lambda i: (i.start is None, i.start or _EARLIEST))
     merged: list[Item] = []
     by_key: dict[str, list[int]] = defaultdict(list)
+    live: dict[str, list[int]] = defaultdict(list)
     for item in ordered:
-        target = next(
-            (
-                index
-                for key in sorted(item.keys)
-                for index in by_key.get(key, [])
-                if _overlap(merged[index], item)
-            ),
-            None,
-        )
+        candidates = by_key if item.start is None else live
+        target = None
+        for key in sorted(item.keys):
+            indexes = candidates.get(key, [])
+            if item.start is not None:
+                indexes[:] = [i for i in indexes if not _ended_before(merged[i], item.start)]
+            target = next((i for i in indexes if _overlap(merged[i], item)), None)
+            if target is not None:
+                break
         if target is None:
-            by_key_index = len(merged)
+            index = len(merged)
             merged.append(item)
         else:
             current = merged[target]
@@ -290,11 +297,16 @@ def merge_duplicates(items: Iterable[Item]) -> list[Item]:
                 _later_end(current.end, item.end),
                 current.order if current.order >= item.order else item.order,
             )
-            by_key_index = target
-        for key in item.keys:
-            if by_key_index not in by_key[key]:
-                by_key[key].append(by_key_index)
+            index = target
+        for key in merged[index].keys:
+            for table in (by_key, live):
+                if index not in table[key]:
+                    insort(table[key], index)
     return merged
+
+
+def _ended_before(item: Item, moment: datetime) -> bool:
+    return item.start is not None and item.end is not None and item.end < moment
 
 
 def _overlap(first: Item, second: Item) -> bool:
