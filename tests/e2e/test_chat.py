@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from healthspace.demo.accounts import DEMO_PERSON
 from healthspace.demo.person import build_demo_bundle
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.test_pages import check_page_basics
 
 if TYPE_CHECKING:
@@ -33,16 +33,6 @@ def demo_person_id() -> str:
     )
 
 
-def sign_in(page: Page, base_url: str) -> None:
-    """Sign in as the demo person through the login form (the accounts ``serve --demo`` makes)."""
-    page.goto(f"{base_url}/login")
-    page.locator("#username").fill(DEMO_PERSON.username)
-    page.locator("#password").fill(DEMO_PERSON.password)
-    page.locator("form.narrow-form button[type=submit]").click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, "the demo login did not go through"
-
-
 def ask_question(page: Page, question: str) -> None:
     page.get_by_label("Question", exact=True).fill(question)
     page.get_by_role("button", name="Ask", exact=True).click()
@@ -52,7 +42,7 @@ def ask_question(page: Page, question: str) -> None:
 def test_answer_shows_sources_as_links_and_record_links_open(
     page: Page, demo_url: str, screenshots: Path
 ) -> None:
-    sign_in(page, demo_url)
+    sign_in(page, demo_url, DEMO_PERSON.username, DEMO_PERSON.password)
     person = demo_person_id()
     page.goto(f"{demo_url}/persons/{person}")
     page.locator(".person-nav").get_by_role("link", name="Ask").click()
@@ -84,7 +74,7 @@ def test_answer_shows_sources_as_links_and_record_links_open(
 def test_emergency_banner_comes_first_and_is_on_screen_on_a_phone(
     phone: Page, demo_url: str, screenshots: Path
 ) -> None:
-    sign_in(phone, demo_url)
+    sign_in(phone, demo_url, DEMO_PERSON.username, DEMO_PERSON.password)
     phone.goto(f"{demo_url}/persons/{demo_person_id()}/ask")
     phone.get_by_label("Country (for the numbers to call)").select_option("FR")
     ask_question(phone, EMERGENCY)
@@ -108,7 +98,7 @@ def test_emergency_banner_comes_first_and_is_on_screen_on_a_phone(
 def test_symptom_checker_shows_the_same_banner(
     page: Page, demo_url: str, screenshots: Path
 ) -> None:
-    sign_in(page, demo_url)
+    sign_in(page, demo_url, DEMO_PERSON.username, DEMO_PERSON.password)
     page.goto(demo_url)
     page.get_by_role("link", name="Check symptoms").first.click()
     page.get_by_role("heading", level=1, name="Check symptoms").wait_for()

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from healthspace.demo.accounts import DEMO_CLINICIAN, DEMO_PERSON, DemoAccount
+from healthspace.demo.accounts import DEMO_CLINICIAN, DEMO_PERSON
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_pages import DEMO_NAME, check_page_basics
 from tests.server import running_server
 
@@ -38,19 +39,11 @@ def _tab(browser: Browser, viewport: dict[str, int]) -> Page:
     return browser.new_context(viewport=viewport, locale="en-GB").new_page()  # type: ignore[arg-type]
 
 
-def _sign_in(tab: Page, base_url: str, account: DemoAccount) -> None:
-    tab.goto(f"{base_url}/login")
-    tab.get_by_label("Username").fill(account.username)
-    tab.get_by_label("Password").fill(account.password)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.wait_for_load_state()
-
-
 def _share_with_the_clinician(browser: Browser, base_url: str) -> str:
     """The demo person grants dr.martin access from her Sharing page; her record's id."""
     tab = _tab(browser, DESKTOP)
     try:
-        _sign_in(tab, base_url, DEMO_PERSON)
+        sign_in(tab, base_url, DEMO_PERSON.username, DEMO_PERSON.password)
         tab.goto(base_url)
         href = tab.get_by_role("link", name=DEMO_NAME).first.get_attribute("href") or ""
         person = href.rstrip("/").split("/")[-1]
@@ -75,7 +68,7 @@ def test_clinician_composes_checks_and_signs_a_soap_draft(
     person = _share_with_the_clinician(browser, own_demo_url)
     tab = _tab(browser, DESKTOP)
     try:
-        _sign_in(tab, own_demo_url, DEMO_CLINICIAN)
+        sign_in(tab, own_demo_url, DEMO_CLINICIAN.username, DEMO_CLINICIAN.password)
         tab.goto(f"{own_demo_url}/workspace")
         tab.get_by_role("link", name=DEMO_NAME).click()
         tab.get_by_role("navigation", name="Patient tools").get_by_role(
@@ -124,7 +117,7 @@ def test_clinician_composes_checks_and_signs_a_soap_draft(
 
     phone = _tab(browser, PHONE)
     try:
-        _sign_in(phone, own_demo_url, DEMO_CLINICIAN)
+        sign_in(phone, own_demo_url, DEMO_CLINICIAN.username, DEMO_CLINICIAN.password)
         for path in ("drafts", "medication-review"):
             phone.goto(f"{own_demo_url}/workspace/persons/{person}/{path}")
             assert _scroll_width(phone) <= PHONE["width"], path
