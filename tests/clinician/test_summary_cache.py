@@ -133,3 +133,17 @@ def test_erase_destroys_the_cache(hs: Healthspace, demo_bytes: bytes) -> None:
         ).scalar_one()
         space = connection.execute(select(spaces.c.id).where(spaces.c.id == person)).first()
     assert left == 0 and space is None
+
+
+def test_a_record_made_again_after_erase_never_repeats_a_revision(
+    hs: Healthspace, demo_bytes: bytes
+) -> None:
+    """A summary built from the erased record (a background rebuild racing the erase) carries
+    the old revision, which the new record under the same id never has."""
+    person = _import(hs, demo_bytes)
+    old_revision, basis = cache_basis(hs, person)
+    hs.vault.erase(ACTOR, person)
+    assert _import(hs, demo_bytes) == person
+    new_revision, _ = cache_basis(hs, person)
+    assert new_revision != old_revision
+    assert not hs.vault.write_derived(person, CACHE_KIND, old_revision, basis, b'{"old": 1}')

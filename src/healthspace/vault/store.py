@@ -6,6 +6,7 @@ cannot be audited does not happen. Payloads are sealed with the space's data key
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -158,6 +159,10 @@ class Vault:
                     kind="shared" if space == SHARED_SPACE else "person",
                     wrapped_key=self._master.wrap(key, space),
                     created_at=now_iso(),
+                    # A random start, not 0: a record erased and made again under the same id
+                    # never repeats an old revision, so a summary built from the erased record
+                    # while it was being erased cannot be cached as the new one's.
+                    revision=secrets.randbelow(1 << 30),
                 )
             )
             self._keys[space] = key
