@@ -15,9 +15,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from healthspace.accounts.passwords import hash_password, password_problem, verify_password
@@ -66,17 +66,6 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _account(row: object) -> Account:
-    return Account(
-        row.username,  # type: ignore[attr-defined]
-        row.display_name,  # type: ignore[attr-defined]
-        row.role,  # type: ignore[attr-defined]
-        row.person,  # type: ignore[attr-defined]
-        row.language,  # type: ignore[attr-defined]
-        row.country,  # type: ignore[attr-defined]
-    )
-
-
 _COLUMNS = (
     accounts.c.username,
     accounts.c.display_name,
@@ -85,6 +74,11 @@ _COLUMNS = (
     accounts.c.language,
     accounts.c.country,
 )
+_FIELDS = tuple(column.name for column in _COLUMNS)
+
+
+def _account(row: Row[*tuple[Any, ...]]) -> Account:
+    return Account(**{name: row._mapping[name] for name in _FIELDS})
 
 
 class AccountStore:

@@ -2,7 +2,8 @@
 their record with a carer or a clinician, exporting it and erasing it.
 
 Sharing, export and erase are "manage" actions: only the record's owner passes the gate
-(``authorization.MANAGE_ROUTES``); a carer or clinician is refused and the attempt audited.
+(routes marked ``authorization.owner_only``); a carer or clinician is refused and the attempt
+audited.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from healthspace.accounts.store import AccountError
 from healthspace.errors import HealthspaceError, NotFoundError
 from healthspace.safety.triage_rules import load_triage_rules
-from healthspace.web.authorization import SESSION_COOKIE, current_account, healthspace, owner_only
+from healthspace.web.authorization import (
+    SESSION_COOKIE,
+    current_account,
+    form_fields,
+    healthspace,
+    owner_only,
+)
 from healthspace.web.identity import request_actor
 from healthspace.web.language import COOKIE as LANGUAGE_COOKIE
 from healthspace.web.language import LANGUAGES
 from healthspace.web.rendering import page_language, render
 
 router = APIRouter(include_in_schema=False)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 def countries() -> list[str]:
@@ -63,7 +65,7 @@ def settings_page(request: Request) -> HTMLResponse:
 async def settings_submit(request: Request) -> Response:
     account = current_account(request)
     hs = healthspace(request)
-    form = await _form(request)
+    form = await form_fields(request)
     language = page_language(request)
     try:
         if form.get("action") == "preferences":
@@ -125,7 +127,7 @@ def sharing_page(request: Request, person_id: str) -> HTMLResponse:
 @router.post("/persons/{person_id}/sharing", response_class=HTMLResponse, name="sharing_grant")
 @owner_only
 async def sharing_grant(request: Request, person_id: str) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         healthspace(request).grants.grant(
             request_actor(request), person_id, form.get("username", ""), form.get("kind", "")
@@ -140,7 +142,7 @@ async def sharing_grant(request: Request, person_id: str) -> Response:
 )
 @owner_only
 async def sharing_revoke(request: Request, person_id: str) -> Response:
-    form = await _form(request)
+    form = await form_fields(request)
     try:
         healthspace(request).grants.revoke(
             request_actor(request), person_id, form.get("username", "")
@@ -167,7 +169,7 @@ def export_download(request: Request, person_id: str) -> Response:
 async def erase_submit(request: Request, person_id: str) -> Response:
     """Erase after the person typed their username: the record's key is destroyed for good."""
     account = current_account(request)
-    form = await _form(request)
+    form = await form_fields(request)
     language = page_language(request)
     if form.get("confirm", "").strip().lower() != account.username:
         return _settings(

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from healthspace.accounts.store import ROLES, AccountError
 from healthspace.errors import NotFoundError
-from healthspace.web.authorization import current_account, healthspace
+from healthspace.web.authorization import current_account, form_fields, healthspace
 from healthspace.web.identity import request_actor
 from healthspace.web.rendering import page_language, render
 
@@ -33,7 +33,7 @@ def admin_page(request: Request) -> HTMLResponse:
 
 @router.post("/admin/accounts", response_class=HTMLResponse, name="admin_create")
 async def admin_create(request: Request) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     try:
         healthspace(request).accounts.create(
             request_actor(request),
@@ -49,7 +49,7 @@ async def admin_create(request: Request) -> Response:
 
 @router.post("/admin/accounts/delete", response_class=HTMLResponse, name="admin_delete")
 async def admin_delete(request: Request) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     username = form.get("username", "")
     if username == current_account(request).username:
         return _admin(request, page_language(request).text("admin.not_self"), 422)

@@ -20,9 +20,9 @@ from healthspace.accounts.access import Action
 from healthspace.accounts.store import Account
 from healthspace.bootstrap import Healthspace
 from healthspace.errors import AccessDeniedError, HealthspaceError
+from healthspace.web.identity import PRELOGIN_COOKIE
 
 SESSION_COOKIE = "hs_session"
-PRELOGIN_COOKIE = "hs_prelogin"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 PERSON_PARAMETERS = ("person", "person_id")
@@ -33,8 +33,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ROUTES = frozenset({"/login", "/setup", "/healthz", "/triage"})
 # Areas for one role only.
 ROLE_PREFIXES = (("/admin", "admin"), ("/api/v1/accounts", "admin"), ("/workspace", "clinician"))
-# Ways in that do not name a record but act on one: the API import goes to the caller's own
-# record unless ``person`` names another it may write.
 
 
 class NotSignedInError(HealthspaceError):
@@ -94,6 +92,13 @@ async def _sent_csrf(request: Request) -> str:
         value = (await request.form()).get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A posted form's text fields (the gate has already read the form for its CSRF check;
+    Starlette keeps it, so this parses nothing twice)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 async def _body_person(request: Request) -> Any:
@@ -177,7 +182,8 @@ class NoRecordChosenError(HealthspaceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Say whose record these files go to (person=ID): this account owns no record."
+            "This account has no health record of its own, so these files have nowhere to go. "
+            "To add them to a record shared with you, name it (person=ID in the API)."
         )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+# The cookie that pairs with the form token before signing in (see ``authorization``).
+PRELOGIN_COOKIE = "hs_prelogin"
+
 
 def request_actor(request: Request) -> str:
     """The actor the audit log records for this request."""

@@ -17,6 +17,7 @@ from healthspace.web.authorization import (
     SESSION_COOKIE,
     TooManyAttemptsError,
     current_account,
+    form_fields,
     healthspace,
 )
 from healthspace.web.language import COOKIE as LANGUAGE_COOKIE
@@ -41,11 +42,6 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
 def _login_page(
     request: Request, error: str | None = None, username: str = "", status_code: int = 200
 ) -> HTMLResponse:
@@ -68,7 +64,7 @@ def login_page(request: Request) -> Response:
 @router.post("/login", response_class=HTMLResponse, name="login_submit")
 async def login_submit(request: Request) -> Response:
     hs = healthspace(request)
-    form = await _form(request)
+    form = await form_fields(request)
     username = form.get("username", "").strip().lower()[:64]
     address = request.client.host if request.client else "unknown"
     throttle = _throttle(request)
@@ -130,7 +126,7 @@ async def setup_submit(request: Request) -> Response:
     hs = healthspace(request)
     if hs.accounts.count() > 0:
         return RedirectResponse("/login", status_code=303)
-    form = await _form(request)
+    form = await form_fields(request)
     username = form.get("username", "")
     if form.get("password", "") != form.get("password_again", ""):
         message = page_language(request).text("setup.mismatch")

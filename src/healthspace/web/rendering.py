@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from healthspace.web.identity import csrf_token
+from healthspace.web.identity import PRELOGIN_COOKIE, csrf_token
 from healthspace.web.language import COOKIE, LANGUAGES, Language, choose_language
 
 WEB = Path(__file__).parent
@@ -84,7 +84,7 @@ def render(
     if prelogin:
         # The pre-sign-in CSRF pair: the same random value in this cookie and in the form.
         response.set_cookie(
-            "hs_prelogin",
+            PRELOGIN_COOKIE,
             prelogin,
             samesite="lax",
             httponly=True,
